@@ -1,0 +1,128 @@
+"""Asyncio-first client for the Layers Partner API.
+
+>>> async with AsyncLayers() as layers:       # doctest: +SKIP
+...     me = await layers.whoami()
+"""
+
+from ._client import AsyncLayers
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BillingExhaustedError,
+    ConflictError,
+    DecodeError,
+    IdempotencyConflictError,
+    JobCanceledError,
+    JobError,
+    JobFailedError,
+    JobTimeoutError,
+    KillSwitchError,
+    LayersError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from ._http import Request, Response, Timeout
+from ._jobs import Job
+from ._pagination import AsyncPaginator, Page
+from ._poll import PollPolicy
+from ._retry import RetryPolicy
+from ._transport import AiohttpTransport, MockTransport, Transport
+from ._version import __version__
+from .models import (
+    ApiKey,
+    ApiKeyDeleteResult,
+    ApiKeyKillResult,
+    ApiKeyRotateResult,
+    BrandContext,
+    CancelResult,
+    CreditEvent,
+    CreditPeriod,
+    Credits,
+    GithubAccount,
+    GithubInstallation,
+    GithubInstallUrl,
+    GithubRepo,
+    IngestAppstoreResult,
+    IngestGithubResult,
+    IngestSourceState,
+    IngestState,
+    IngestWebsiteResult,
+    JobKind,
+    JobSnapshot,
+    JobStatus,
+    Project,
+    ProjectArchiveResult,
+    RateLimitTier,
+    WhoAmI,
+)
+from .models.ingest import SdkConfig
+from .models.jobs import JobError as JobErrorInfo
+from .resources.projects import UNSET
+
+__all__ = [
+    "UNSET",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AiohttpTransport",
+    "ApiKey",
+    "ApiKeyDeleteResult",
+    "ApiKeyKillResult",
+    "ApiKeyRotateResult",
+    "AsyncLayers",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BillingExhaustedError",
+    "BrandContext",
+    "CancelResult",
+    "ConflictError",
+    "CreditEvent",
+    "CreditPeriod",
+    "Credits",
+    "DecodeError",
+    "GithubAccount",
+    "GithubInstallUrl",
+    "GithubInstallation",
+    "GithubRepo",
+    "IdempotencyConflictError",
+    "IngestAppstoreResult",
+    "IngestGithubResult",
+    "IngestSourceState",
+    "IngestState",
+    "IngestWebsiteResult",
+    "Job",
+    "JobCanceledError",
+    "JobError",
+    "JobErrorInfo",
+    "JobFailedError",
+    "JobKind",
+    "JobSnapshot",
+    "JobStatus",
+    "JobTimeoutError",
+    "KillSwitchError",
+    "LayersError",
+    "MockTransport",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "PollPolicy",
+    "Project",
+    "ProjectArchiveResult",
+    "RateLimitError",
+    "RateLimitTier",
+    "Request",
+    "Response",
+    "RetryPolicy",
+    "SdkConfig",
+    "ServerError",
+    "Timeout",
+    "Transport",
+    "ValidationError",
+    "WhoAmI",
+    "__version__",
+]

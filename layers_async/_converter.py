@@ -1,0 +1,165 @@
+"""The one cattrs converter: snake_case attributes <-> the API's wire names.
+
+Wire names are camelCase of the attribute unless a field says otherwise with
+``wire("openPR")`` metadata: never let a generic rename invent a spelling.
+Unknown fields are ignored, unknown enum values are kept as plain strings, and
+every decode failure becomes a :class:`DecodeError` with the JSON path.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from datetime import datetime
+from typing import Any, TypeVar, Union
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._errors import DecodeError
+from ._http import Response, redact
+
+__all__ = ["converter", "decode", "decode_json", "structure", "unstructure", "wire"]
+
+T = TypeVar("T")
+
+_WIRE = "layers_wire_name"
+_EXCERPT = 200
+
+
+def wire(name: str) -> dict[str, str]:
+    """Field metadata naming the field's exact wire spelling."""
+    return {_WIRE: name}
+
+
+def wire_name(field: attrs.Attribute[Any]) -> str:
+    """The JSON name of an attrs field."""
+    explicit = field.metadata.get(_WIRE)
+    if explicit:
+        return str(explicit)
+    head, *rest = field.name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _parse_datetime(value: Any, _: type) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
+    # fromisoformat (3.11+) reads "Z", "+00:00", and ms or µs fractions.
+    return datetime.fromisoformat(value)
+
+
+def _format_datetime(value: datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _is_open_enum(tp: Any) -> bool:
+    """``SomeStrEnum | str``: an enum that tolerates values it doesn't know."""
+    origin = typing.get_origin(tp)
+    if origin not in (Union, types.UnionType):
+        return False
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return (len(args) == 2 and str in args
+            and any(isinstance(a, type) and issubclass(a, enum.Enum) for a in args))
+
+
+def _structure_open_enum(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    enum_type = next(a for a in args if a not in (str, type(None)))
+    optional = type(None) in args
+
+    def structure_value(value: Any, _: type) -> Any:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        try:
+            return enum_type(value)
+        except ValueError:
+            return value
+
+    return structure_value
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(datetime, _parse_datetime)
+    conv.register_unstructure_hook(datetime, _format_datetime)
+    conv.register_structure_hook_factory(_is_open_enum, _structure_open_enum)
+
+    def structure_factory(cls: type) -> Any:
+        renames = {f.name: override(rename=wire_name(f)) for f in attrs.fields(cls)}
+        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    def unstructure_factory(cls: type) -> Any:
+        renames = {f.name: override(rename=wire_name(f)) for f in attrs.fields(cls)}
+        return make_dict_unstructure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    conv.register_structure_hook_factory(attrs.has, structure_factory)
+    conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    return conv
+
+
+converter = _make_converter()
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """``data`` (parsed JSON) as ``cls``; a :class:`DecodeError` on a mismatch."""
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:  # cattrs raises a family of errors; all mean "wrong shape"
+        failure = _first_failure(exc)
+    raise DecodeError(f"response is not a valid {_type_name(cls)}: {failure[1]}",
+                      path=failure[0], excerpt=_excerpt(data))
+
+
+def unstructure(value: Any) -> Any:
+    """A model as JSON-ready data with the API's wire names."""
+    return converter.unstructure(value)
+
+
+def decode_json(response: Response, *, secrets: tuple[str, ...] = ()) -> Any:
+    """The body of a response parsed as JSON; a :class:`DecodeError` when it isn't."""
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        pass
+    excerpt = redact(response.body[:_EXCERPT].decode("utf-8", "replace"), secrets)
+    raise DecodeError(f"{response.method} {response.path} answered {response.status} with a "
+                      "body that is not valid JSON", excerpt=excerpt, status=response.status,
+                      request_id=response.request_id)
+
+
+def decode(response: Response, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
+    """The body of a success response as ``cls``."""
+    data = decode_json(response, secrets=secrets)
+    try:
+        return structure(data, cls)
+    except DecodeError as exc:
+        exc.status = response.status
+        exc.request_id = response.request_id
+        exc.excerpt = redact(exc.excerpt, secrets)
+        raise
+
+
+def _first_failure(exc: BaseException) -> tuple[str, str]:
+    messages = cattrs.transform_error(exc) if isinstance(exc, cattrs.BaseValidationError) else []
+    if messages:
+        # transform_error says "<reason> @ $.path.to.field"
+        reason, _, path = messages[0].rpartition(" @ ")
+        return path or "$", reason or messages[0]
+    return "$", f"{type(exc).__name__}: {exc}"
+
+
+def _excerpt(data: Any) -> str:
+    return json.dumps(data, default=str)[:_EXCERPT]
+
+
+def _type_name(cls: Any) -> str:
+    return getattr(cls, "__name__", str(cls))
+

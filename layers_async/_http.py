@@ -1,0 +1,138 @@
+"""Plain request and response values, and the pure request builder.
+
+Nothing here does I/O: the transport turns a :class:`Request` into a
+:class:`Response`, everything else works on these values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import attrs
+
+__all__ = ["Request", "Response", "Timeout", "redact"]
+
+#: Headers whose values are secrets: never shown in a repr, a log or a journal.
+SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
+
+
+@attrs.frozen(kw_only=True)
+class Timeout:
+    """Per-request time limits in seconds (``None``: no limit)."""
+
+    connect: float | None = 10.0
+    total: float | None = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("connect", "total"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"timeout {name} must be a positive number of seconds, "
+                                 f"got {value!r}")
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
+        """A :class:`Timeout` from seconds (the total), a Timeout, or None (no limits)."""
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(connect=None, total=None)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"timeout must be seconds or a Timeout, got {type(value).__name__}")
+        return cls(connect=min(10.0, value), total=value)
+
+
+#: The default limits: 10 s to connect, 60 s in all.
+DEFAULT_TIMEOUT = Timeout()
+
+
+def _headers_repr(headers: Mapping[str, str]) -> str:
+    shown = {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+    return repr(shown)
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One HTTP request, fully built: the transport sends it as it is."""
+
+    method: str
+    url: str
+    path: str
+    headers: Mapping[str, str] = attrs.field(repr=_headers_repr)
+    body: bytes | None = attrs.field(default=None, repr=False)
+    timeout: Timeout = DEFAULT_TIMEOUT
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Header values that must never be shown (the API key, in both forms)."""
+        found: list[str] = []
+        for name, value in self.headers.items():
+            if name.lower() in SECRET_HEADERS:
+                found.append(value)
+                if value.lower().startswith("bearer "):
+                    found.append(value[7:])
+        return tuple(found)
+
+
+@attrs.frozen(kw_only=True)
+class Response:
+    """One HTTP response with its body read in full. Header names are lower-case."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = attrs.field(repr=False)
+    method: str = ""
+    path: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``X-Request-Id`` header."""
+        return self.headers.get("x-request-id")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (raises ``ValueError`` when it isn't)."""
+        return json.loads(self.body)
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every occurrence of each secret replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def build_url(base_url: str, path: str, params: Mapping[str, Any] | None = None) -> str:
+    """Join the base URL, an API path and query parameters (``None`` values dropped)."""
+    url = base_url + path
+    if params:
+        pairs = [(k, _query_value(v)) for k, v in params.items() if v is not None]
+        if pairs:
+            url += "?" + urlencode(pairs)
+    return url
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def segment(value: str, what: str) -> str:
+    """An id checked (non-empty, no slash) and quoted for use as one path segment."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__}")
+    if not value or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string")
+    if "/" in value or value != value.strip():
+        raise ValueError(f"{what} must be an id, got {value!r}")
+    return quote(value, safe="")
+
+
+def encode_json(body: Any) -> bytes:
+    """Compact JSON bytes for a request body."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,1 @@
+"""Resource namespaces of a client (``layers.projects``, ``layers.jobs``, ...)."""

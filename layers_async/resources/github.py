@@ -1,0 +1,51 @@
+"""``layers.github``: the GitHub App installation and its repos."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .._http import Timeout
+from .._pagination import AsyncPaginator
+from ..models.github import GithubInstallation, GithubInstallUrl, GithubRepo
+from ._base import Resource, check_limit
+
+__all__ = ["Github"]
+
+
+class Github(Resource):
+    """Connect the organization's GitHub App and list what it can see."""
+
+    async def install_url(self, return_url: str, *, state: str | None = None,
+                          timeout: float | Timeout | None = None) -> GithubInstallUrl:
+        """A GitHub App install URL (valid 15 minutes) that comes back to ``return_url``."""
+        parts = urlsplit(return_url) if isinstance(return_url, str) else None
+        if parts is None or parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"return_url must be an https URL, got {return_url!r}")
+        params = {"returnUrl": return_url, "state": state}
+        return await self._client.call("GET", "/v1/github/installation/install-url",
+                                       GithubInstallUrl, params=params, timeout=timeout)
+
+    async def register_installation(self, installation_id: int, state: str, *,
+                                    idempotency_key: str | None = None,
+                                    timeout: float | Timeout | None = None) -> GithubInstallation:
+        """Bind an installation (from GitHub's callback) to the org; re-posting is a no-op."""
+        if isinstance(installation_id, bool) or not isinstance(installation_id, int) \
+                or installation_id <= 0:
+            raise ValueError(f"installation_id must be a positive int, got {installation_id!r}")
+        if not isinstance(state, str) or not state:
+            raise ValueError("state must be the non-empty state from the install callback")
+        body = {"installationId": installation_id, "state": state}
+        return await self._client.call("POST", "/v1/github/installation", GithubInstallation,
+                                       json=body, idempotency_key=idempotency_key,
+                                       timeout=timeout)
+
+    async def installation(self, *, timeout: float | Timeout | None = None) -> GithubInstallation:
+        """The bound installation (:class:`NotFoundError` when none is registered)."""
+        return await self._client.call("GET", "/v1/github/installation", GithubInstallation,
+                                       timeout=timeout)
+
+    def repos(self, *, search: str | None = None, limit: int | None = None,
+              timeout: float | Timeout | None = None) -> AsyncPaginator[GithubRepo]:
+        """Repos the installation can see, fetched page by page."""
+        params = {"search": search, "limit": check_limit(limit, 200)}
+        return self._paginate("/v1/github/repos", GithubRepo, params, timeout)

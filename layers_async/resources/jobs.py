@@ -1,0 +1,61 @@
+"""``layers.jobs``: poll, cancel, attach to and wait on jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
+
+from .._http import Timeout, segment
+from ..models.jobs import CancelResult, JobSnapshot
+from ._base import Resource
+
+if TYPE_CHECKING:
+    from .._jobs import Job
+
+__all__ = ["Jobs"]
+
+
+class Jobs(Resource):
+    """Every long-running call answers with a job; these calls follow it."""
+
+    async def get(self, job_id: str, *, timeout: float | Timeout | None = None) -> JobSnapshot:
+        """``GET /v1/jobs/{id}``: one poll, the envelope as a typed snapshot."""
+        path = f"/v1/jobs/{segment(job_id, 'job_id')}"
+        return await self._client.call("GET", path, JobSnapshot, timeout=timeout)
+
+    async def cancel(self, job_id: str, *, timeout: float | Timeout | None = None) -> CancelResult:
+        """Ask a job to stop. ``accepted`` is False (with ``reason``) when it is already
+        terminal or in a stage that can't be interrupted (``JOB_CANCEL_UNAVAILABLE``)."""
+        return await self._client._scheduler.cancel(job_id, timeout=timeout)
+
+    def attach(self, job_id: str, *, kind: str | None = None) -> Job:
+        """A handle on a job started elsewhere (no request is made)."""
+        return self._client._scheduler.attach(job_id, kind)
+
+    def resume(self, token: str) -> Job:
+        """A handle from ``job.resume_token()``, resuming with the same poll cadence."""
+        return self._client._scheduler.resume(token)
+
+    async def wait_all(self, jobs: Sequence[Job], *, limit: int | None = None,
+                       timeout: float | None = None, return_exceptions: bool = False) -> list[Any]:
+        """Wait on many jobs (``limit`` at a time); results in the order given.
+
+        The first failure cancels the rest and is raised, unless
+        ``return_exceptions`` puts each job's error in its place instead.
+        """
+        return await self._client._scheduler.wait_all(
+            jobs, limit=limit, timeout=timeout, return_exceptions=return_exceptions)
+
+    def as_completed(self, jobs: Sequence[Job], *, limit: int | None = None,
+                     timeout: float | None = None
+                     ) -> AbstractAsyncContextManager[AsyncIterator[Job]]:
+        """Jobs as they finish::
+
+            async with layers.jobs.as_completed(jobs) as finished:
+                async for job in finished:
+                    result = await job.wait()   # returns (or raises) at once
+
+        Leaving the block early stops waiting on the rest.
+        """
+        return self._client._scheduler.as_completed(jobs, limit=limit, timeout=timeout)
