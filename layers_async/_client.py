@@ -163,8 +163,8 @@ class AsyncLayers:
             logger.debug("%s %s -> %d (request id %s, attempt %d, %.1f ms)", request.method,
                          request.path, response.status, response.request_id, attempt,
                          response.elapsed * 1000.0)
-            if response.status < 400:
-                return response
+            if response.status < 300 or response.status == 304:
+                return response  # redirects are never followed: the key stays on this host
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = error_from_response(response, secrets=request.secrets,
                                         retry_after=retry_after, attempts=attempt)

@@ -37,7 +37,7 @@ class WhoAmI:
     """
 
     organization_id: str
-    api_key_id: str
+    api_key_id: str | None = None
     organization_name: str | None = None
     workspace_id: str | None = None
     parent_organization_id: str | None = None

@@ -1,0 +1,177 @@
+"""The converter: every docs example decodes, in both generations; failures are DecodeError."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layers_async import (
+    ApiKeyDeleteResult,
+    ApiKeyKillResult,
+    ApiKeyRotateResult,
+    CancelResult,
+    CreditEvent,
+    Credits,
+    DecodeError,
+    GithubInstallation,
+    GithubRepo,
+    IngestGithubResult,
+    JobKind,
+    JobSnapshot,
+    JobStatus,
+    Project,
+    ProjectArchiveResult,
+    Response,
+    WhoAmI,
+)
+from layers_async._converter import decode, structure, unstructure
+from layers_async._pagination import decode_page
+from layers_async.models.jobs import RESULT_TYPES
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "layers-api" / "examples"
+if not EXAMPLES.is_dir():  # CI lays shared/ beside the clone
+    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "layers-api" / "examples"
+
+#: Example file prefix -> the model its payload decodes to (lists: the item model).
+MODELS: dict[str, type[Any]] = {
+    "whoami.": WhoAmI,
+    "seed.whoami.": WhoAmI,
+    "credits.get.": Credits,
+    "organizations.credits.events.item": CreditEvent,
+    "api-keys.kill.": ApiKeyKillResult,
+    "api-keys.delete.": ApiKeyDeleteResult,
+    "api-keys.rotate.": ApiKeyRotateResult,
+    "projects.get.": Project,
+    "seed.projects.create.response": Project,
+    "projects.archive.": ProjectArchiveResult,
+    "github.installation.get.": GithubInstallation,
+    "github.installation.register.response": GithubInstallation,
+    "jobs.accepted.": JobSnapshot,
+    "jobs.get.": JobSnapshot,
+    "seed.ingest.github.accepted": JobSnapshot,
+    "seed.jobs.get.": JobSnapshot,
+    "jobs.cancel.": CancelResult,
+}
+PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo}
+
+
+def example_files() -> list[Path]:
+    """Every example payload of the endpoints this library covers."""
+    files = sorted(EXAMPLES.glob("*.json"))
+    covered = [f for f in files if any(f.name.startswith(p) for p in (*MODELS, *PAGES))]
+    return [f for f in covered if ".request" not in f.name]
+
+
+def test_examples_folder_is_found() -> None:
+    """The loop below really runs over the docs' examples."""
+    assert 25 <= len(example_files())
+
+
+@pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
+def test_every_example_payload_decodes(path: Path) -> None:
+    """Each docs example decodes to its model, and round-trips its known fields."""
+    data = json.loads(path.read_text())
+    page_type = next((t for p, t in PAGES.items() if path.name.startswith(p)), None)
+    if page_type is not None:
+        page = decode_page(data, page_type)
+        assert len(data["items"]) == len(page.items)
+        assert data["nextCursor"] == page.next_cursor
+        return
+    model = next(t for p, t in sorted(MODELS.items(), key=lambda kv: -len(kv[0]))
+                 if path.name.startswith(p))
+    value = structure(data, model)
+    again = unstructure(value)
+    for key, raw in data.items():
+        if isinstance(raw, str | int | bool) and key in again:
+            assert raw == again[key] or str(raw).replace("+00:00", "Z") == str(again[key]) \
+                or _same_instant(raw, again[key])
+
+
+def _same_instant(a: Any, b: Any) -> bool:
+    try:
+        return datetime.fromisoformat(str(a)) == datetime.fromisoformat(str(b))
+    except ValueError:
+        return False
+
+
+def test_both_generations_of_whoami_decode() -> None:
+    """Old (killSwitch, bare UUIDs) and new (parentOrganizationId, prefixed ids) shapes."""
+    old = structure(json.loads((EXAMPLES / "whoami.response.legacy.json").read_text()), WhoAmI)
+    new = structure(json.loads((EXAMPLES / "whoami.response.json").read_text()), WhoAmI)
+    assert old.kill_switch is False
+    assert new.kill_switch is None
+    assert new.organization_id.startswith("org_")
+    assert "standard" == old.rate_limit_tier == new.rate_limit_tier
+
+
+def test_completed_seed_ingest_decodes_to_typed_result() -> None:
+    """The quickstart's completed job carries a PR URL, number and brand context."""
+    data = json.loads((EXAMPLES / "seed.jobs.get.completed.ingest.json").read_text())
+    snapshot = structure(data, JobSnapshot)
+    assert JobKind.PROJECT_INGEST_GITHUB == snapshot.kind
+    assert JobStatus.COMPLETED == snapshot.status
+    assert snapshot.terminal
+    result = structure(snapshot.result, RESULT_TYPES[str(snapshot.kind)])
+    assert isinstance(result, IngestGithubResult)
+    assert "https://github.com/acme/acme-mobile/pull/247" == result.pr_url
+    assert 247 == result.pr_number
+    assert result.brand_context is not None
+    assert ("one-tap checkout", "saved cards") == result.brand_context.keywords
+
+
+def test_unknown_enum_values_and_fields_are_tolerated() -> None:
+    """A new status or kind stays a plain string; unknown fields are ignored."""
+    snapshot = structure({"jobId": "job_1", "kind": "brand_new", "status": "paused",
+                          "somethingNew": {"x": 1}}, JobSnapshot)
+    assert "paused" == snapshot.status
+    assert "brand_new" == snapshot.kind
+    assert not snapshot.terminal
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-04-18T17:03:02Z", datetime(2026, 4, 18, 17, 3, 2, tzinfo=timezone.utc)),
+        ("2026-04-18T17:03:02.000Z", datetime(2026, 4, 18, 17, 3, 2, tzinfo=timezone.utc)),
+        ("2026-04-17T09:16:27.850881+00:00",
+         datetime(2026, 4, 17, 9, 16, 27, 850881, tzinfo=timezone.utc)),
+        ("2026-04-17T11:16:27+02:00",
+         datetime(2026, 4, 17, 11, 16, 27, tzinfo=timezone(timedelta(hours=2)))),
+    ],
+)
+def test_every_documented_timestamp_form_parses(text: str, expected: datetime) -> None:
+    """Z or offset, with or without ms/µs."""
+    assert expected == structure({"jobId": "j", "startedAt": text}, JobSnapshot).started_at
+
+
+def test_wrong_shape_raises_decode_error_with_json_path() -> None:
+    """A bad field names its JSON path and shows a short excerpt of the body."""
+    with pytest.raises(DecodeError) as info:
+        structure({"jobId": "job_1", "progress": "half"}, JobSnapshot)
+    assert "$.progress" == info.value.path
+    assert "half" in info.value.excerpt
+
+
+def test_decode_of_truncated_body_is_a_decode_error() -> None:
+    """A cut-off body raises DecodeError with status and request id, key scrubbed."""
+    response = Response(status=200, headers={"x-request-id": "req_9"},
+                        body=b'{"jobId": "job_1", "note": "lp_test_SECRET", "st', method="GET",
+                        path="/v1/jobs/job_1")
+    with pytest.raises(DecodeError) as info:
+        decode(response, JobSnapshot, secrets=("lp_test_SECRET",))
+    assert "req_9" == info.value.request_id
+    assert 200 == info.value.status
+    assert "lp_test_SECRET" not in str(info.value)
+
+
+def test_page_item_errors_name_the_item_index() -> None:
+    """A bad item in a list page says which one."""
+    with pytest.raises(DecodeError) as info:
+        decode_page({"items": [{"id": "a", "name": "x"}, {"id": "b"}], "nextCursor": None},
+                    Project)
+    assert (info.value.path or "").startswith("$.items[1]")
+
