@@ -73,7 +73,8 @@ def test_class_by_code_then_status(status: int, code: str | None, cls: type[APIE
 
 def test_fields_come_from_the_envelope() -> None:
     """message, request id (body first) and details are carried."""
-    error = error_from_response(envelope(409, "CONFLICT", details={"subcode": "JOB_CANCEL_UNAVAILABLE"}))
+    details = {"subcode": "JOB_CANCEL_UNAVAILABLE"}
+    error = error_from_response(envelope(409, "CONFLICT", details=details))
     assert isinstance(error, ConflictError)
     assert "msg for CONFLICT" == error.message
     assert "req_body" == error.request_id
@@ -83,7 +84,8 @@ def test_fields_come_from_the_envelope() -> None:
 
 def test_non_json_body_still_gives_an_error_with_header_request_id() -> None:
     """A proxy's HTML page becomes a ServerError with the X-Request-Id header."""
-    response = Response(status=502, headers={"x-request-id": "req_h"}, body=b"<html>Bad gateway</html>")
+    response = Response(status=502, headers={"x-request-id": "req_h"},
+                        body=b"<html>Bad gateway</html>")
     error = error_from_response(response)
     assert isinstance(error, ServerError)
     assert "req_h" == error.request_id

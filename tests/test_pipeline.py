@@ -292,8 +292,9 @@ async def test_exception_inside_the_block_still_closes_the_session() -> None:
     app.router.add_get("/v1/whoami", whoami)
     runner, url = await serve(app)
     try:
-        with pytest.raises(ZeroDivisionError):
-            async with AsyncLayers(api_key=KEY, base_url=url) as layers:
+        layers = AsyncLayers(api_key=KEY, base_url=url)
+        with pytest.raises(ZeroDivisionError):  # noqa: PT012 - the raise must be inside the block
+            async with layers:
                 await layers.whoami()
                 1 / 0  # noqa: B018 - the point is the exception
     finally:

@@ -50,4 +50,4 @@ def test_scaled_multiplies_every_duration() -> None:
 def test_bad_settings_are_refused(bad: dict[str, float]) -> None:
     """Non-positive durations, a cap under the floor or jitter >= 1 raise ValueError."""
     with pytest.raises(ValueError):  # noqa: PT011 - the message names the field
-        PollPolicy(**bad)  # type: ignore[arg-type]
+        PollPolicy(**bad)
