@@ -1,0 +1,353 @@
+"""Jobs end to end against FakeLayers: waiting, watching, cancelling, sharing polls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+
+import anyio
+import pytest
+
+from layers_async import (
+    AsyncLayers,
+    IngestGithubResult,
+    Job,
+    JobCanceledError,
+    JobFailedError,
+    JobSnapshot,
+    JobStatus,
+    JobTimeoutError,
+    NotFoundError,
+    PollPolicy,
+)
+from layers_async.testing import FakeLayers
+
+pytestmark = pytest.mark.anyio
+
+SCALE = 1000.0
+
+
+def polls_of(fake: FakeLayers, job_id: str) -> list[int | None]:
+    """Statuses of every GET /v1/jobs/{job_id} the fake received."""
+    return [e.status for e in fake.journal if e.method == "GET" and e.path == f"/v1/jobs/{job_id}"]
+
+
+def client_tasks() -> int:
+    """Tasks alive now, leaving out the fake server's per-connection handlers."""
+    names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+    return len([n for n in names if not n.startswith("RequestHandler.")])
+
+
+async def started(layers: AsyncLayers, repo: str = "acme/acme-mobile") -> Job:
+    """A project, the installation, and a GitHub ingest job on it."""
+    project = await layers.projects.create(name="Acme Mobile", customer_external_id=repo,
+                                           timezone="America/Los_Angeles")
+    await layers.github.register_installation(56781234, "gh_state_from_install_url_callback")
+    return await layers.ingest.github(project.id, repo_full_name=repo, branch="main",
+                                      open_pr=True, platforms=["ios"])
+
+
+async def test_quickstart_end_to_end() -> None:
+    """whoami -> create project -> register installation -> ingest -> wait: a typed result."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        me = await layers.whoami()
+        job = await started(layers)
+        result = await job.wait()
+    assert "standard" == me.rate_limit_tier
+    assert isinstance(result, IngestGithubResult)
+    assert result.pr_url is not None
+    assert result.pr_url.startswith("https://github.com/acme/acme-mobile/pull/")
+    assert result.brand_context is not None
+    ingest = next(e for e in fake.journal if e.path.endswith("/ingest/github"))
+    assert {"repoFullName": "acme/acme-mobile", "branch": "main", "openPR": True,
+            "platforms": ["ios"]} == ingest.json
+
+
+async def test_failed_job_raises_with_its_error_and_snapshot() -> None:
+    """A scripted failure gives JobFailedError carrying code, message and the snapshot."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        fake.script_job(outcome="failed", error_code="REPO_UNREADABLE", error_message="no access")
+        job = await started(layers)
+        with pytest.raises(JobFailedError) as info:
+            await job.wait()
+    assert info.value.error is not None
+    assert "REPO_UNREADABLE" == info.value.error.code
+    assert "no access" == info.value.error.message
+    assert info.value.snapshot is not None
+    assert JobStatus.FAILED == info.value.snapshot.status
+    assert job.id == info.value.job_id
+
+
+async def test_canceled_job_raises_job_canceled_error() -> None:
+    """A job that ends canceled raises JobCanceledError with the final snapshot."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        fake.script_job(outcome="canceled")
+        job = await started(layers)
+        with pytest.raises(JobCanceledError) as info:
+            await job.wait()
+    assert info.value.snapshot is not None
+    assert JobStatus.CANCELED == info.value.snapshot.status
+
+
+async def test_terminal_snapshot_is_cached_and_never_polled_again() -> None:
+    """A second wait (and refresh) on a finished job sends no request."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        job = await started(layers)
+        first = await job.wait()
+        count = len(fake.journal)
+        again = await job.wait()
+        await job.refresh()
+        assert first == again
+        assert count == len(fake.journal)
+
+
+async def test_polls_send_if_none_match_and_304_keeps_the_snapshot() -> None:
+    """After the first 200 every poll carries the ETag; unchanged states answer 304."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(
+            poll=PollPolicy(initial=1.0, maximum=1.0).scaled(1 / SCALE)) as layers:
+        job = await started(layers)
+        await job.wait()
+    gets = [e for e in fake.journal if e.method == "GET" and e.path == f"/v1/jobs/{job.id}"]
+    assert "If-None-Match" not in gets[0].headers
+    assert all("If-None-Match" in e.headers for e in gets[1:])
+    assert 304 in [e.status for e in gets]
+    assert 200 == gets[-1].status
+
+
+async def test_watch_yields_each_change_and_ends_at_the_terminal_one() -> None:
+    """Statuses/stages only move forward, progress never decreases, last one is terminal."""
+    seen: list[JobSnapshot] = []
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        job = await started(layers)
+        async for snapshot in job.watch():
+            seen.append(snapshot)
+        progress_calls: list[JobSnapshot] = []
+        other = await started(layers, "acme/other")
+        await other.wait(on_progress=progress_calls.append)
+    assert seen[-1].terminal
+    assert all(not s.terminal for s in seen[:-1])
+    progress = [s.progress or 0.0 for s in seen]
+    assert sorted(progress) == progress
+    stages = [s.stage for s in seen]
+    assert {"cloning", "analyzing", "generating_sdk_patch", "opening_pr"} <= set(stages)
+    assert progress_calls[-1].terminal
+    assert len(progress_calls) >= 4
+
+
+async def test_timeout_raises_with_last_snapshot_and_leaves_the_job_running() -> None:
+    """JobTimeoutError (a TimeoutError) carries the last snapshot; no cancel is sent."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        fake.script_job(duration=10_000)
+        job = await started(layers)
+        with pytest.raises(JobTimeoutError) as info:
+            await job.wait(timeout=0.05)
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.snapshot is not None
+    assert JobStatus.RUNNING == info.value.snapshot.status
+    assert not any(e.path.endswith("/cancel") for e in fake.journal)
+    assert "running" == fake.job(job.id)["status"]
+
+
+async def test_timeout_with_cancel_sends_one_cancel() -> None:
+    """on_timeout="cancel" sends exactly one cancel before raising."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        fake.script_job(duration=10_000)
+        job = await started(layers)
+        with pytest.raises(JobTimeoutError):
+            await job.wait(timeout=0.05, on_timeout="cancel")
+    cancels = [e for e in fake.journal if e.path == f"/v1/jobs/{job.id}/cancel"]
+    assert [202] == [e.status for e in cancels]
+
+
+async def test_deadline_before_next_poll_gets_one_last_poll_at_the_deadline() -> None:
+    """With the next poll 1 s away, a 0.15 s deadline still sees a job done at 0.1 s."""
+    slow = PollPolicy(initial=1.0, maximum=1.0)
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=slow) as layers:
+        fake.script_job(duration=100)  # 0.1 s of loop time
+        job = await started(layers)
+        result = await job.wait(timeout=0.15)
+    assert isinstance(result, IngestGithubResult)
+    assert [200] == polls_of(fake, job.id)
+
+
+async def test_many_waiters_on_one_job_share_each_poll() -> None:
+    """Twenty tasks waiting on one job cost no more polls than one."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        job = await started(layers)
+        results: list[object] = []
+
+        async def waiter() -> None:
+            results.append(await layers.jobs.attach(job.id).wait())
+
+        async with anyio.create_task_group() as group:
+            for _ in range(20):
+                group.start_soon(waiter)
+        alone = await started(layers, "acme/alone")
+        await alone.wait()
+    assert 20 == len(results)
+    assert len(polls_of(fake, job.id)) <= len(polls_of(fake, alone.id)) + 2
+
+
+async def test_cancelling_the_waiter_stops_polling_and_leaves_no_task() -> None:
+    """Cancelling the awaiting task ends its polls at once; no task is left behind."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        fake.script_job(duration=10_000)
+        job = await started(layers)
+        before = client_tasks()
+        first_poll = anyio.Event()
+
+        def on_progress(snapshot: JobSnapshot) -> None:
+            if snapshot.progress is not None:
+                first_poll.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(job.wait, None, on_progress)
+            await first_poll.wait()
+            group.cancel_scope.cancel()
+        polls = len(polls_of(fake, job.id))
+        assert before == client_tasks()
+        state = layers._scheduler.state(job.id)
+        assert not state.driving
+        assert state.inflight is None
+        await anyio.sleep(0.05)  # ten poll intervals of scaled time: nothing may poll
+        assert polls == len(polls_of(fake, job.id))
+
+
+async def test_a_429_on_a_poll_pauses_all_polling_for_its_retry_after() -> None:
+    """One 429 pauses every job's polls for Retry-After instead of per-job retries."""
+    async with FakeLayers(time_scale=SCALE, tier="partner") as fake, fake.client() as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=200)) for _ in range(10)]
+        fake.faults.add(status=429, retry_after=20, times=1, route="GET /v1/jobs/{jobId}")
+        await layers.jobs.wait_all(jobs)
+    polls = [e for e in fake.journal if e.method == "GET" and e.path.startswith("/v1/jobs/")]
+    limited = next(e for e in polls if e.status == 429)
+    # The first round went out together; every poll sent after the 429 waited for it.
+    first_round = {id(next(e for e in polls if e.path == path)) for path in {e.path for e in polls}}
+    later = [e for e in polls if id(e) not in first_round]
+    assert 10 < len(later)
+    assert all(e.at >= limited.at + 19.5 for e in later)
+    assert 1 == sum(e.status == 429 for e in polls)
+
+
+async def test_wait_all_on_a_thousand_jobs_shares_polls_and_leaves_no_task() -> None:
+    """1,000 jobs, each waited by two handles: every result arrives, polls are shared."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client(
+            max_concurrent_polls=64) as layers:
+        ids = [fake.create_job(duration=90 + (i % 150)) for i in range(1000)]
+        handles = [layers.jobs.attach(i) for i in ids] + [layers.jobs.attach(i) for i in ids]
+        before = client_tasks()
+        results = await layers.jobs.wait_all(handles, limit=2000)
+        after = client_tasks()
+    assert 2000 == len(results)
+    assert all(isinstance(r, IngestGithubResult) for r in results)
+    assert results[:1000] == results[1000:]
+    assert before == after
+    per_job = Counter(e.path for e in fake.journal if e.method == "GET")
+    assert 1000 == len(per_job)
+    # One waiter alone polls a 90-240 s job about 6-12 times; two sharing must not double it.
+    assert max(per_job.values()) <= 14
+
+
+async def test_wait_all_raises_the_first_failure_or_returns_exceptions() -> None:
+    """Default: the failure is raised; return_exceptions=True puts it in the list."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        ok = layers.jobs.attach(fake.create_job(duration=50))
+        bad = layers.jobs.attach(fake.create_job(duration=20, outcome="failed"))
+        with pytest.raises(JobFailedError):
+            await layers.jobs.wait_all([ok, bad])
+        mixed = await layers.jobs.wait_all([ok, bad], return_exceptions=True)
+    assert isinstance(mixed[0], IngestGithubResult)
+    assert isinstance(mixed[1], JobFailedError)
+
+
+async def test_as_completed_yields_jobs_in_finishing_order() -> None:
+    """The shortest job comes out first."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (150, 10, 80)]
+        order: list[str] = []
+        async with layers.jobs.as_completed(jobs) as finished:
+            async for job in finished:
+                order.append(job.id)
+                assert job.done
+    assert [jobs[1].id, jobs[2].id, jobs[0].id] == order
+
+
+async def test_cancel_answers_accepted_already_terminal_and_unavailable() -> None:
+    """202 accepted, 200 already terminal, 409 JOB_CANCEL_UNAVAILABLE in opening_pr."""
+    async with FakeLayers(time_scale=1.0, rate_limits=False) as fake, fake.client() as layers:
+        running = fake.create_job(duration=100)
+        accepted = await layers.jobs.cancel(running)
+        done = fake.create_job(duration=0)
+        already = await layers.jobs.cancel(done)
+        late = fake.create_job(duration=100)
+        fake.advance(75)  # opening_pr covers 70-85 % of the job
+        unavailable = await layers.jobs.cancel(late)
+        fake.advance(30)
+        snapshot = await layers.jobs.get(running)
+    assert accepted.accepted
+    assert not already.accepted
+    assert "ALREADY_COMPLETED" == already.reason
+    assert not unavailable.accepted
+    assert "JOB_CANCEL_UNAVAILABLE" == unavailable.reason
+    assert "opening_pr" == unavailable.stage
+    assert JobStatus.CANCELED == snapshot.status
+
+
+async def test_resume_token_picks_up_the_wait_in_another_client() -> None:
+    """A token from one client resumes the same job (same cadence) in a fresh client."""
+    async with FakeLayers(time_scale=SCALE) as fake:
+        async with fake.client() as first:
+            job = await started(first)
+            async for snapshot in job.watch():
+                if snapshot.progress:
+                    break
+            token = job.resume_token()
+        async with fake.client() as second:
+            resumed = second.jobs.resume(token)
+            assert job.id == resumed.id
+            assert "ingest_github" == resumed.kind
+            result = await resumed.wait()
+    assert isinstance(result, IngestGithubResult)
+    assert len(token) < 300
+
+
+@pytest.mark.parametrize("token", ["", "lj1.!!!", "lj2.e30", "lj1.e30"])
+async def test_bad_resume_tokens_are_refused(token: str) -> None:
+    """Damaged or foreign tokens raise ValueError before any request."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        with pytest.raises(ValueError, match="token"):
+            layers.jobs.resume(token)
+    assert [] == list(fake.journal)
+
+
+async def test_unknown_kind_still_waits_and_returns_the_raw_result() -> None:
+    """A kind the library doesn't model returns its raw result mapping."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(kind="keywords_refresh", duration=5,
+                                                 result={"keywords": ["a"]}))
+        result = await job.wait()
+    assert isinstance(result, dict)
+    assert ["a"] == result["keywords"]
+
+
+async def test_unknown_job_is_not_found() -> None:
+    """Waiting on a job id the API doesn't know raises NotFoundError."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        with pytest.raises(NotFoundError):
+            await layers.jobs.attach("job_DOESNOTEXIST").wait()
+
+
+async def test_status_going_back_from_terminal_is_ignored_and_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Terminal states are sticky even if a stale 'running' envelope arrives later."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(duration=1))
+        await job.wait()
+        scheduler = layers._scheduler
+        state = scheduler.state(job.id)
+        with caplog.at_level(logging.WARNING, logger="layers_async"):
+            scheduler._publish(state, JobSnapshot(id=job.id, status="running"))
+    assert job.snapshot is not None
+    assert JobStatus.COMPLETED == job.snapshot.status
+    assert "went from terminal" in caplog.text
