@@ -53,7 +53,8 @@ async def test_credit_events_paginate_lazily() -> None:
     assert len(every) == len(since)
     cursors = [e.query.get("cursor") for e in fake.journal if e.path == "/v1/credits/events"]
     assert cursors[0] is None
-    assert cursors[1] and cursors[2]
+    assert cursors[1]
+    assert cursors[2]
 
 
 async def test_naive_datetimes_are_refused_for_ledger_filters() -> None:
@@ -183,9 +184,10 @@ async def test_rate_limit_retry_after_is_obeyed_then_succeeds() -> None:
 async def test_real_rate_limit_exhaustion_surfaces_as_rate_limit_error() -> None:
     """Without retries, draining the write bucket gives RateLimitError with retry_after."""
     async with FakeLayers(time_scale=1.0) as fake, fake.client(max_retries=0) as layers:
+        for i in range(60):  # the write-light bucket holds one minute: 60 on standard
+            await layers.projects.create(name=f"P{i}")
         with pytest.raises(RateLimitError) as info:
-            for i in range(61):
-                await layers.projects.create(name=f"P{i}")
+            await layers.projects.create(name="one too many")
     assert info.value.retry_after is not None
     assert 0 < info.value.retry_after <= 60
     assert "RATE_LIMITED" == info.value.code
