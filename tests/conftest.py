@@ -9,3 +9,6 @@ import pytest
 def anyio_backend() -> str:
     """aiohttp only runs on asyncio."""
     return "asyncio"
+
+
+pytest_plugins = ["pytester"]
