@@ -28,6 +28,7 @@ from ._errors import (
 )
 from ._http import Request, Response, Timeout
 from ._jobs import Job
+from ._pacing import Pacing
 from ._pagination import AsyncPaginator, Page
 from ._poll import PollPolicy
 from ._retry import RetryPolicy
@@ -108,6 +109,7 @@ __all__ = [
     "LayersError",
     "MockTransport",
     "NotFoundError",
+    "Pacing",
     "Page",
     "PermissionDeniedError",
     "PollPolicy",

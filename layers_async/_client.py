@@ -17,6 +17,7 @@ from ._converter import decode
 from ._errors import APIConnectionError, RateLimitError, error_from_response
 from ._http import DEFAULT_TIMEOUT, Request, Response, Timeout
 from ._jobs import JobScheduler
+from ._pacing import Pacer, Pacing
 from ._poll import PollPolicy
 from ._retry import RetryPolicy, is_retryable, parse_retry_after
 from ._transport import AiohttpTransport, Transport
@@ -47,7 +48,9 @@ class AsyncLayers:
     (made inside the running loop) and closes it on exit, or borrows the
     caller's ``session`` and leaves it open. Every keyword is optional:
     ``api_key`` defaults to ``LAYERS_API_KEY`` and ``base_url`` to
-    ``LAYERS_BASE_URL`` or ``https://api.layers.com``.
+    ``LAYERS_BASE_URL`` or ``https://api.layers.com``. ``pacing`` makes
+    requests wait for a client-side token of their endpoint class instead of
+    collecting 429s (see :class:`Pacing`).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class AsyncLayers:
         user_agent: str | None = None,
         transport: Transport | None = None,
         max_concurrent_polls: int = 32,
+        pacing: Pacing | bool = False,
     ) -> None:
         self.config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, auth=auth, organization=organization,
@@ -76,6 +80,11 @@ class AsyncLayers:
         self._transport: Transport = transport or AiohttpTransport(session)
         self._state = _State.UNOPENED
         self._random = random.Random()
+        if pacing is True:
+            pacing = Pacing()
+        elif pacing is not False and not isinstance(pacing, Pacing):
+            raise TypeError(f"pacing must be a Pacing or a bool, got {type(pacing).__name__}")
+        self.pacer = Pacer(pacing) if isinstance(pacing, Pacing) else None
         self._scheduler = JobScheduler(self, max_concurrent_polls=max_concurrent_polls)
         self.credits = Credits(self)
         self.api_keys = ApiKeys(self)
@@ -114,7 +123,10 @@ class AsyncLayers:
 
     async def whoami(self, *, timeout: float | Timeout | None = None) -> WhoAmI:
         """``GET /v1/whoami``: the calling key, its org, tier and scopes (a liveness probe)."""
-        return await self.call("GET", "/v1/whoami", WhoAmI, timeout=timeout)
+        me = await self.call("GET", "/v1/whoami", WhoAmI, timeout=timeout)
+        if self.pacer is not None:
+            self.pacer.learn_tier(str(me.rate_limit_tier))
+        return me
 
     # -- the pipeline -----------------------------------------------------------
 
@@ -148,6 +160,8 @@ class AsyncLayers:
         attempt = 0
         while True:
             attempt += 1
+            if self.pacer is not None:
+                await self.pacer.acquire(request.endpoint_class)
             try:
                 response = await self._transport.send(request)
             except APIConnectionError as exc:
@@ -163,9 +177,13 @@ class AsyncLayers:
             logger.debug("%s %s -> %d (request id %s, attempt %d, %.1f ms)", request.method,
                          request.path, response.status, response.request_id, attempt,
                          response.elapsed * 1000.0)
+            if self.pacer is not None:
+                self.pacer.observe(response.headers)
             if response.status < 300 or response.status == 304:
                 return response  # redirects are never followed: the key stays on this host
             retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if response.status == 429 and self.pacer is not None:
+                self.pacer.penalize(request.endpoint_class, retry_after, anyio.current_time())
             error = error_from_response(response, secrets=request.secrets,
                                         retry_after=retry_after, attempts=attempt)
             if (attempt > retries or not is_retryable(response.status, error.code)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._http import DEFAULT_TIMEOUT, Request, Timeout, build_url, encode_json
+from ._pacing import endpoint_class
 from ._poll import PollPolicy
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -173,6 +174,7 @@ class ClientConfig:
             headers=built,
             body=body,
             timeout=self.timeout if timeout is None else Timeout.coerce(timeout),
+            endpoint_class=endpoint_class(method, path),
         )
 
 

@@ -64,6 +64,7 @@ class Request:
     headers: Mapping[str, str] = attrs.field(repr=_headers_repr)
     body: bytes | None = attrs.field(default=None, repr=False)
     timeout: Timeout = DEFAULT_TIMEOUT
+    endpoint_class: str = "read-light"
 
     @property
     def secrets(self) -> tuple[str, ...]:

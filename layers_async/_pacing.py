@@ -1,0 +1,162 @@
+"""Client-side pacing: wait for a token instead of collecting 429s.
+
+The API keeps one token bucket per key and *endpoint class* (README §3):
+read-light (every GET), write-light (PATCH, DELETE, synchronous POSTs) and
+long-running (POSTs that start a job). Each bucket holds one minute of the
+tier's figure and refills continuously. The pacer mirrors those buckets with
+GCRA (a bucket expressed as one "theoretical arrival time"): each request
+reserves the next free slot, so thousands of waiting tasks never stampede.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+import anyio
+import attrs
+
+__all__ = ["ENDPOINT_CLASSES", "TIER_RPM", "Pacer", "Pacing", "endpoint_class"]
+
+READ_LIGHT = "read-light"
+WRITE_LIGHT = "write-light"
+LONG_RUNNING = "long-running"
+ENDPOINT_CLASSES = (READ_LIGHT, WRITE_LIGHT, LONG_RUNNING)
+
+#: Requests per minute per endpoint class, by tier (docs README §3).
+TIER_RPM: Mapping[str, Mapping[str, int]] = {
+    "standard": {READ_LIGHT: 120, WRITE_LIGHT: 60, LONG_RUNNING: 20},
+    "pilot": {READ_LIGHT: 1200, WRITE_LIGHT: 600, LONG_RUNNING: 60},
+    "partner": {READ_LIGHT: 6000, WRITE_LIGHT: 3000, LONG_RUNNING: 300},
+}
+
+#: POST routes that start a job (the long-running class), per the docs' endpoint table.
+_JOB_STARTS = re.compile(
+    r"^/v1/(?:projects/[^/]+/(?:ingest/(?:github|website|appstore)|keywords/refresh|influencers"
+    r"|content(?:/(?:video-remix|slideshow-remix|ugc-remix|slideshow-builder))?)"
+    r"|content/[^/]+/(?:regenerate|clone-from-post)|influencers/[^/]+/clone)$"
+)
+
+
+def endpoint_class(method: str, path: str) -> str:
+    """The rate-limit class of a call: GET is read-light, job starts long-running."""
+    if method == "GET":
+        return READ_LIGHT
+    if method == "POST" and _JOB_STARTS.match(path):
+        return LONG_RUNNING
+    return WRITE_LIGHT
+
+
+@attrs.frozen(kw_only=True)
+class Pacing:
+    """Settings of the client-side pacer.
+
+    ``tier`` sizes the buckets; with ``None`` the pacer starts at ``standard``
+    (the smallest) and takes the real figure from ``whoami()`` or from the
+    ``X-RateLimit-Limit`` header of any response. ``headroom`` tokens of each
+    burst are left unused, so network latency can't make the API's bucket and
+    ours disagree by a token. ``scale`` multiplies every duration
+    (``scaled(1/1000)`` against ``FakeLayers(time_scale=1000)``).
+    """
+
+    tier: str | None = None
+    headroom: int = 2
+    scale: float = 1.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.tier is not None and self.tier not in TIER_RPM:
+            raise ValueError(f"tier must be one of {sorted(TIER_RPM)}, got {self.tier!r}")
+        if not (isinstance(self.scale, int | float) and math.isfinite(self.scale)
+                and self.scale > 0):
+            raise ValueError(f"scale must be a finite number > 0, got {self.scale!r}")
+        if isinstance(self.headroom, bool) or not isinstance(self.headroom, int) \
+                or self.headroom < 0:
+            raise ValueError(f"headroom must be an int >= 0, got {self.headroom!r}")
+
+    def scaled(self, factor: float) -> Pacing:
+        """The same settings with every duration multiplied by ``factor``."""
+        return attrs.evolve(self, scale=self.scale * factor)
+
+
+@attrs.define
+class _Bucket:
+    """GCRA state of one endpoint class: ``tat`` is when the bucket is next full."""
+
+    rpm: float
+    interval: float      # loop seconds per token
+    tolerance: float     # loop seconds of burst: (capacity - 1) tokens
+    tat: float = -math.inf
+
+    @classmethod
+    def sized(cls, rpm: float, pacing: Pacing) -> _Bucket:
+        interval = 60.0 / rpm * pacing.scale
+        burst = max(0.0, rpm - 1 - pacing.headroom)
+        return cls(rpm=rpm, interval=interval, tolerance=burst * interval)
+
+
+class Pacer:
+    """One pacer per client: three buckets on the event loop's clock."""
+
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+        self.tier = pacing.tier or "standard"
+        self._learned = pacing.tier is not None
+        self._buckets = {name: _Bucket.sized(rpm, pacing)
+                         for name, rpm in TIER_RPM[self.tier].items()}
+        #: Loop seconds spent waiting for tokens, per class (for benchmarks and logs).
+        self.waited: dict[str, float] = dict.fromkeys(ENDPOINT_CLASSES, 0.0)
+
+    def reserve(self, name: str, now: float) -> float:
+        """Take the next slot of ``name``'s bucket; return how long to wait for it (pure)."""
+        bucket = self._buckets[name]
+        tat = max(bucket.tat, now)
+        bucket.tat = tat + bucket.interval
+        return max(0.0, tat - bucket.tolerance - now)
+
+    async def acquire(self, name: str) -> None:
+        """Wait until a request of class ``name`` may go out."""
+        delay = self.reserve(name, anyio.current_time())
+        if delay > 0:
+            self.waited[name] += delay
+            await anyio.sleep(delay)
+
+    def learn_tier(self, tier: str) -> None:
+        """Resize every bucket for ``tier`` unless a tier was configured."""
+        if self._learned or tier not in TIER_RPM:
+            return
+        self._learned = True
+        self.tier = tier
+        for name, rpm in TIER_RPM[tier].items():
+            self._resize(name, rpm)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Correct a bucket's size from ``X-RateLimit-Endpoint-Class`` / ``-Limit``."""
+        name = headers.get("x-ratelimit-endpoint-class")
+        limit = headers.get("x-ratelimit-limit")
+        if name is None or name not in self._buckets or limit is None:
+            return
+        try:
+            rpm = float(limit)
+        except ValueError:
+            return
+        if rpm >= 1 and rpm != self._buckets[name].rpm:
+            self._resize(name, rpm)
+
+    def penalize(self, name: str, retry_after: float | None, now: float) -> None:
+        """After a 429 on ``name``: send nothing of that class for ``retry_after`` seconds."""
+        if name not in self._buckets:
+            return
+        bucket = self._buckets[name]
+        wait = (retry_after if retry_after is not None else 1.0) * self.pacing.scale
+        bucket.tat = max(bucket.tat, now + wait + bucket.tolerance)
+
+    def _resize(self, name: str, rpm: float) -> None:
+        old = self._buckets[name]
+        new = _Bucket.sized(rpm, self.pacing)
+        now = anyio.current_time()
+        if old.tat > now:
+            # Keep the tokens already in use; they come back at the new rate.
+            in_use = (old.tat - now) / old.interval
+            new.tat = now + in_use * new.interval
+        self._buckets[name] = new

@@ -1,0 +1,123 @@
+"""Client-side pacing: endpoint classes, GCRA slots (pure), and zero 429s against the fake."""
+
+from __future__ import annotations
+
+import pytest
+
+from layers_async import AsyncLayers, Pacing, RateLimitError
+from layers_async._pacing import Pacer, endpoint_class
+from layers_async.testing import FakeLayers
+
+SCALE = 1000.0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/v1/jobs/job_1", "read-light"),
+        ("GET", "/v1/projects", "read-light"),
+        ("POST", "/v1/projects", "write-light"),
+        ("PATCH", "/v1/projects/prj_1", "write-light"),
+        ("DELETE", "/v1/projects/prj_1", "write-light"),
+        ("POST", "/v1/jobs/job_1/cancel", "write-light"),
+        ("POST", "/v1/projects/prj_1/ingest/github", "long-running"),
+        ("POST", "/v1/projects/prj_1/ingest/website", "long-running"),
+        ("POST", "/v1/projects/prj_1/content/ugc-remix", "long-running"),
+        ("POST", "/v1/influencers/inf_1/clone", "long-running"),
+    ],
+)
+def test_endpoint_class_follows_the_documented_rule(method: str, path: str,
+                                                     expected: str) -> None:
+    """GET is read-light, job starts long-running, other writes write-light."""
+    assert expected == endpoint_class(method, path)
+
+
+def test_a_full_bucket_allows_one_minute_then_spaces_requests() -> None:
+    """Standard long-running: 20 at once (no headroom), then one every 3 s."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0))
+    waits = [pacer.reserve("long-running", 100.0) for _ in range(23)]
+    assert [0.0] * 20 == waits[:20]
+    assert [3.0, 6.0, 9.0] == pytest.approx(waits[20:])
+
+
+def test_headroom_leaves_tokens_of_the_burst_unused() -> None:
+    """With the default headroom of 2, the 19th job start already waits."""
+    pacer = Pacer(Pacing(tier="standard"))
+    waits = [pacer.reserve("long-running", 0.0) for _ in range(19)]
+    assert [0.0] * 18 == waits[:18]
+    assert 3.0 == pytest.approx(waits[18])
+
+
+def test_tokens_come_back_with_time() -> None:
+    """After draining, waiting 30 s earns 10 long-running tokens back."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0))
+    for _ in range(20):
+        pacer.reserve("long-running", 0.0)
+    assert [0.0] * 10 == [pacer.reserve("long-running", 30.0) for _ in range(10)]
+    assert 0.0 < pacer.reserve("long-running", 30.0)
+
+
+def test_scaled_pacing_shrinks_every_wait() -> None:
+    """scaled(1/1000): the 21st job start waits 3 ms."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0).scaled(1 / 1000))
+    waits = [pacer.reserve("long-running", 0.0) for _ in range(21)]
+    assert 0.003 == pytest.approx(waits[-1])
+
+
+def test_penalty_after_a_429_blocks_the_class_only() -> None:
+    """A 429 with Retry-After 10 holds that class for 10 s; others are untouched."""
+    pacer = Pacer(Pacing(tier="partner"))
+    pacer.penalize("write-light", 10.0, 0.0)
+    assert 10.0 == pytest.approx(pacer.reserve("write-light", 0.0))
+    assert 0.0 == pacer.reserve("read-light", 0.0)
+
+
+def test_bad_pacing_settings_are_refused() -> None:
+    """Unknown tiers and non-positive scales raise ValueError."""
+    with pytest.raises(ValueError, match="tier"):
+        Pacing(tier="gold")
+    with pytest.raises(ValueError, match="scale"):
+        Pacing(scale=0)
+    with pytest.raises(ValueError, match="headroom"):
+        Pacing(headroom=-1)
+
+
+@pytest.mark.anyio
+async def test_pacer_learns_the_tier_from_whoami_and_headers() -> None:
+    """A partner key is paced as partner once whoami (or a header) says so."""
+    async with FakeLayers(time_scale=SCALE, tier="partner") as fake:
+        async with fake.client(pacing=Pacing().scaled(1 / SCALE)) as layers:
+            assert layers.pacer is not None
+            assert "standard" == layers.pacer.tier
+            await layers.whoami()
+            assert "partner" == layers.pacer.tier
+        async with fake.client(pacing=Pacing().scaled(1 / SCALE)) as other:
+            await other.credits.get()  # any response carries X-RateLimit-Limit
+            assert other.pacer is not None
+            waits = [other.pacer.reserve("read-light", 0.0) for _ in range(200)]
+    assert [0.0] * 200 == waits  # partner reads: a 6,000-token burst
+
+
+@pytest.mark.anyio
+async def test_paced_client_gets_no_429_where_an_unpaced_one_does() -> None:
+    """80 creates on standard (60/min write bucket): unpaced hits 429, paced never does."""
+    scale = 100.0  # at 1000x, loopback latency alone is worth a token of a 60/min bucket
+    async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0) as unpaced:
+        for i in range(60):
+            await unpaced.projects.create(name=f"Unpaced {i}")
+        with pytest.raises(RateLimitError):  # the 61st within the same minute
+            await unpaced.projects.create(name="Unpaced 60")
+    async with FakeLayers(time_scale=scale) as fake:
+        async with fake.client(max_retries=0,
+                               pacing=Pacing(tier="standard").scaled(1 / scale)) as paced:
+            for i in range(80):
+                await paced.projects.create(name=f"Paced {i}")
+        statuses = [e.status for e in fake.journal]
+    assert 80 == statuses.count(201)
+    assert 0 == statuses.count(429)
+
+
+def test_pacing_argument_is_checked() -> None:
+    """pacing= takes a Pacing or a bool."""
+    with pytest.raises(TypeError, match="pacing"):
+        AsyncLayers(api_key="lp_test_x", pacing="fast")  # type: ignore[arg-type]
