@@ -7,11 +7,14 @@ import logging
 from collections import Counter
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from layers_async import (
     AsyncLayers,
+    IngestAppstoreResult,
     IngestGithubResult,
+    IngestWebsiteResult,
     Job,
     JobCanceledError,
     JobFailedError,
@@ -20,6 +23,7 @@ from layers_async import (
     JobTimeoutError,
     NotFoundError,
     PollPolicy,
+    SdkConfig,
 )
 from layers_async.testing import FakeLayers
 
@@ -351,3 +355,66 @@ async def test_status_going_back_from_terminal_is_ignored_and_logged(
     assert job.snapshot is not None
     assert JobStatus.COMPLETED == job.snapshot.status
     assert "went from terminal" in caplog.text
+
+
+async def test_website_and_appstore_ingests_return_their_typed_results() -> None:
+    """Website and store-listing ingests start jobs whose results are typed."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        project = await layers.projects.create(name="Acme Coffee")
+        site = await layers.ingest.website(project.id, url="https://acmecoffee.com", max_pages=3)
+        store = await layers.ingest.appstore(project.id, ios_bundle_id="com.acmecoffee.ios")
+        site_result, store_result = await layers.jobs.wait_all([site, store])
+    assert isinstance(site_result, IngestWebsiteResult)
+    assert "https://acmecoffee.com" == site_result.url
+    assert isinstance(store_result, IngestAppstoreResult)
+    assert "com.acmecoffee.ios" == store_result.ios_bundle_id
+    bodies = [e.json for e in fake.journal if e.path.endswith(("/ingest/website",
+                                                               "/ingest/appstore"))]
+    assert [{"url": "https://acmecoffee.com", "maxPages": 3},
+            {"iosBundleId": "com.acmecoffee.ios"}] == bodies
+
+
+async def test_sdk_config_travels_with_the_api_spelling() -> None:
+    """sdk_config (an SdkConfig or a mapping) is sent as sdkConfig with camelCase keys."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        project = await layers.projects.create(name="Acme")
+        await layers.github.register_installation(1, "s")
+        await layers.ingest.github(project.id, repo_full_name="acme/app", open_pr=False,
+                                   sdk_config=SdkConfig(app_name="Acme",
+                                                        include_platforms=("ios", "web")),
+                                   pr_title="Add Layers")
+        await layers.ingest.github(project.id, repo_full_name="acme/app2",
+                                   sdk_config={"eventAllowlist": ["purchase"]})
+        with pytest.raises(ValueError, match="platform"):
+            await layers.ingest.github(project.id, repo_full_name="acme/app3",
+                                       sdk_config={"include_platforms": ["palm"]})
+    bodies = [e.json for e in fake.journal if e.path.endswith("/ingest/github")]
+    assert {"repoFullName": "acme/app", "openPR": False, "prTitle": "Add Layers",
+            "sdkConfig": {"appName": "Acme", "includePlatforms": ["ios", "web"]}} == bodies[0]
+    assert {"eventAllowlist": ["purchase"]} == bodies[1]["sdkConfig"]
+    assert 2 == len(bodies)
+
+
+async def test_legacy_kind_spelling_still_gives_the_typed_result() -> None:
+    """The older docs' 'project_ingest_github' kind decodes to IngestGithubResult."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job_id = fake.create_job(kind="project_ingest_github", duration=5,
+                                 result={"prUrl": "https://github.com/a/b/pull/1",
+                                         "prNumber": 1})
+        result = await layers.jobs.attach(job_id).wait()
+    assert isinstance(result, IngestGithubResult)
+    assert 1 == result.pr_number
+
+
+async def test_async_on_progress_callbacks_are_awaited() -> None:
+    """on_progress may be a coroutine function; each snapshot is awaited in order."""
+    seen: list[str] = []
+
+    async def record(snapshot: JobSnapshot) -> None:
+        await anyio.lowlevel.checkpoint()
+        seen.append(str(snapshot.status))
+
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        await layers.jobs.attach(fake.create_job(duration=20)).wait(on_progress=record)
+    assert "completed" == seen[-1]
+    assert all("running" == s for s in seen[:-1])
