@@ -20,7 +20,7 @@ import random
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -47,6 +47,7 @@ __all__ = ["Job", "JobScheduler"]
 logger = logging.getLogger("layers_async")
 
 ProgressCallback = Callable[[JobSnapshot], Awaitable[None] | None]
+R = TypeVar("R")
 _TOKEN_PREFIX = "lj1."
 
 
@@ -111,12 +112,12 @@ class JobScheduler:
             state.kind = kind
         return state
 
-    def attach(self, job_id: str, kind: str | None = None) -> Job:
+    def attach(self, job_id: str, kind: str | None = None) -> Job[Any]:
         """A handle on ``job_id``; its first wait polls at once."""
         return Job(self, self.state(segment(job_id, "job_id"), kind))
 
     async def start(self, path: str, body: Any, kind: str, *, idempotency_key: str | None,
-                    timeout: float | Timeout | None) -> Job:
+                    timeout: float | Timeout | None) -> Job[Any]:
         """POST a job-starting call and return a handle on the job it started."""
         client = self._client
         request = client.build("POST", path, json=body, idempotency_key=idempotency_key,
@@ -263,7 +264,7 @@ class JobScheduler:
 
     # -- many jobs -------------------------------------------------------------------
 
-    async def wait_all(self, jobs: Sequence[Job], *, limit: int | None = None,
+    async def wait_all(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
                        timeout: float | None = None,
                        return_exceptions: bool = False) -> list[Any]:
         """Wait for every job; results in the order given.
@@ -275,7 +276,7 @@ class JobScheduler:
         first_error: list[BaseException] = []
         limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
 
-        async def run(index: int, job: Job, group: anyio.abc.TaskGroup) -> None:
+        async def run(index: int, job: Job[Any], group: anyio.abc.TaskGroup) -> None:
             async with limiter:
                 try:
                     results[index] = await job.wait(timeout=timeout)
@@ -294,13 +295,15 @@ class JobScheduler:
         return results
 
     @asynccontextmanager
-    async def as_completed(self, jobs: Sequence[Job], *, limit: int | None = None,
-                           timeout: float | None = None) -> AsyncIterator[AsyncIterator[Job]]:
+    async def as_completed(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
+                           timeout: float | None = None
+                           ) -> AsyncIterator[AsyncIterator[Job[Any]]]:
         """Jobs in the order they finish (see :meth:`Jobs.as_completed`)."""
-        send, receive = anyio.create_memory_object_stream[Job](max_buffer_size=len(jobs) or 1)
+        send, receive = anyio.create_memory_object_stream[Job[Any]](
+            max_buffer_size=len(jobs) or 1)
         limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
 
-        async def run(job: Job, out: MemoryObjectSendStream[Job]) -> None:
+        async def run(job: Job[Any], out: MemoryObjectSendStream[Job[Any]]) -> None:
             async with out, limiter:
                 # The caller sees any error again from job.wait(), which is cached.
                 with suppress(LayersError):
@@ -314,7 +317,7 @@ class JobScheduler:
             yield receive
             group.cancel_scope.cancel()
 
-    def resume(self, token: str) -> Job:
+    def resume(self, token: str) -> Job[Any]:
         """A handle from :meth:`Job.resume_token`, keeping the job's poll cadence."""
         data = _decode_token(token)
         state = self.state(data["id"], data.get("kind"))
@@ -349,11 +352,13 @@ def _decode_token(token: str) -> dict[str, Any]:
     return data
 
 
-class Job:
+class Job(Generic[R]):
     """A handle on one job: wait for it, watch it, cancel it.
 
-    Handles are cheap; every handle on the same id within a client shares one
-    state, so their polls are shared too.
+    ``R`` is the type ``wait()`` returns (``Job[IngestGithubResult]`` from
+    ``ingest.github``; ``Job[Any]`` from ``attach``). Handles are cheap; every
+    handle on the same id within a client shares one state, so their polls are
+    shared too.
     """
 
     def __init__(self, scheduler: JobScheduler, state: _JobState) -> None:
@@ -397,7 +402,7 @@ class Job:
 
     async def wait(self, timeout: float | None = None,
                    on_progress: ProgressCallback | None = None,
-                   on_timeout: Literal["detach", "cancel"] = "detach") -> Any:
+                   on_timeout: Literal["detach", "cancel"] = "detach") -> R:
         """Wait until the job finishes and return its typed result.
 
         Raises :class:`JobFailedError` or :class:`JobCanceledError` (with the final
@@ -415,7 +420,8 @@ class Job:
                     if inspect.isawaitable(outcome):
                         await outcome
         if self._state.terminal:
-            return self._scheduler.result_of(self._state)
+            result: R = self._scheduler.result_of(self._state)
+            return result
         if on_timeout == "cancel":
             await self._bounded_cancel()
         last = self._state.snapshot

@@ -43,7 +43,7 @@ def client_tasks() -> int:
     return len([n for n in names if not n.startswith("RequestHandler.")])
 
 
-async def started(layers: AsyncLayers, repo: str = "acme/acme-mobile") -> Job:
+async def started(layers: AsyncLayers, repo: str = "acme/acme-mobile") -> Job[IngestGithubResult]:
     """A project, the installation, and a GitHub ingest job on it."""
     project = await layers.projects.create(name="Acme Mobile", customer_external_id=repo,
                                            timezone="America/Los_Angeles")

@@ -10,7 +10,12 @@ from urllib.parse import urlsplit
 from .._converter import unstructure
 from .._http import Timeout, segment
 from ..models.ingest import PLATFORMS, SdkConfig
-from ..models.jobs import JobKind
+from ..models.jobs import (
+    IngestAppstoreResult,
+    IngestGithubResult,
+    IngestWebsiteResult,
+    JobKind,
+)
 from ._base import Resource
 
 if TYPE_CHECKING:
@@ -54,7 +59,7 @@ class Ingest(Resource):
         pr_body: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | Timeout | None = None,
-    ) -> Job:
+    ) -> Job[IngestGithubResult]:
         """Clone ``repo_full_name``, learn the brand, and (by default) open an SDK PR."""
         body: dict[str, Any] = {"repoFullName": check_repo_full_name(repo_full_name)}
         if branch is not None:
@@ -82,7 +87,7 @@ class Ingest(Resource):
 
     async def website(self, project_id: str, *, url: str, follow_links: bool | None = None,
                       max_pages: int | None = None, idempotency_key: str | None = None,
-                      timeout: float | Timeout | None = None) -> Job:
+                      timeout: float | Timeout | None = None) -> Job[IngestWebsiteResult]:
         """Scrape a website into the project's brand context."""
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -103,7 +108,7 @@ class Ingest(Resource):
     async def appstore(self, project_id: str, *, ios_bundle_id: str | None = None,
                        android_package: str | None = None, app_store_url: str | None = None,
                        country_code: str | None = None, idempotency_key: str | None = None,
-                       timeout: float | Timeout | None = None) -> Job:
+                       timeout: float | Timeout | None = None) -> Job[IngestAppstoreResult]:
         """Scrape App Store / Play listings (give at least one of the three identifiers)."""
         fields = {"iosBundleId": ios_bundle_id, "androidPackage": android_package,
                   "appStoreUrl": app_store_url}

@@ -29,15 +29,15 @@ class Jobs(Resource):
         terminal or in a stage that can't be interrupted (``JOB_CANCEL_UNAVAILABLE``)."""
         return await self._client._scheduler.cancel(job_id, timeout=timeout)
 
-    def attach(self, job_id: str, *, kind: str | None = None) -> Job:
+    def attach(self, job_id: str, *, kind: str | None = None) -> Job[Any]:
         """A handle on a job started elsewhere (no request is made)."""
         return self._client._scheduler.attach(job_id, kind)
 
-    def resume(self, token: str) -> Job:
+    def resume(self, token: str) -> Job[Any]:
         """A handle from ``job.resume_token()``, resuming with the same poll cadence."""
         return self._client._scheduler.resume(token)
 
-    async def wait_all(self, jobs: Sequence[Job], *, limit: int | None = None,
+    async def wait_all(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
                        timeout: float | None = None, return_exceptions: bool = False) -> list[Any]:
         """Wait on many jobs (``limit`` at a time); results in the order given.
 
@@ -47,9 +47,9 @@ class Jobs(Resource):
         return await self._client._scheduler.wait_all(
             jobs, limit=limit, timeout=timeout, return_exceptions=return_exceptions)
 
-    def as_completed(self, jobs: Sequence[Job], *, limit: int | None = None,
+    def as_completed(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
                      timeout: float | None = None
-                     ) -> AbstractAsyncContextManager[AsyncIterator[Job]]:
+                     ) -> AbstractAsyncContextManager[AsyncIterator[Job[Any]]]:
         """Jobs as they finish::
 
             async with layers.jobs.as_completed(jobs) as finished:
