@@ -1,0 +1,167 @@
+"""Job simulation: a job's state is a pure function of its record and the current API time.
+
+No background tasks run; every read recomputes the state. A cancel request takes effect at the
+next stage boundary (cooperative cancellation); the end of the last stage counts as a boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+INGEST_GITHUB = "ingest_github"
+INGEST_WEBSITE = "project_ingest_website"
+INGEST_APPSTORE = "project_ingest_appstore"  # inferred: the docs print no kind for this job
+
+#: Stages and the share of the job's duration each one takes (shares are inferred).
+STAGES: Mapping[str, tuple[tuple[str, float], ...]] = {
+    INGEST_GITHUB: (
+        ("cloning", 0.15),
+        ("analyzing", 0.25),
+        ("generating_sdk_patch", 0.30),
+        ("opening_pr", 0.15),
+        ("finalizing", 0.15),
+    ),
+    INGEST_WEBSITE: (("fetching", 1.0),),
+    INGEST_APPSTORE: (("scraping", 1.0),),
+}
+
+#: Stages during which a cancel request is refused with 409 JOB_CANCEL_UNAVAILABLE.
+UNCANCELABLE_STAGES = frozenset({"opening_pr"})
+
+#: Default durations in API seconds, drawn uniformly (github documented, others inferred).
+DURATIONS: Mapping[str, tuple[float, float]] = {
+    INGEST_GITHUB: (90.0, 240.0),
+    INGEST_WEBSITE: (3.0, 10.0),
+    INGEST_APPSTORE: (4.0, 6.0),
+}
+
+OUTCOMES = frozenset({"completed", "failed", "canceled"})
+TERMINAL = frozenset(OUTCOMES)
+
+
+@attrs.define(kw_only=True, eq=False)
+class JobRecord:
+    """A started job: everything its state is computed from."""
+
+    id: str
+    kind: str
+    org_id: str
+    project_id: str
+    started_at: float
+    duration: float
+    outcome: str
+    error_code: str
+    error_message: str
+    result: dict[str, Any]
+    params: dict[str, Any] = attrs.Factory(dict)
+    cancel_requested_at: float | None = None
+    settled: bool = False
+
+    @property
+    def location_url(self) -> str:
+        """The relative URL to poll."""
+        return f"/v1/jobs/{self.id}"
+
+    def stages(self) -> tuple[tuple[str, float], ...]:
+        """This kind's stages (a single ``running`` stage for unknown kinds)."""
+        return STAGES.get(self.kind, (("running", 1.0),))
+
+    def boundaries(self) -> list[float]:
+        """Offsets from the start where each stage ends (the last one is the duration)."""
+        ends: list[float] = []
+        total = 0.0
+        for _, share in self.stages():
+            total += share
+            ends.append(self.duration * total)
+        ends[-1] = self.duration
+        return ends
+
+    def cancel_offset(self) -> float | None:
+        """Offset of the boundary where a requested cancel takes effect, if any."""
+        if self.cancel_requested_at is None:
+            return None
+        requested = self.cancel_requested_at - self.started_at
+        for end in self.boundaries():
+            if end > requested:
+                return end
+        return self.duration
+
+    def terminal_at(self) -> float:
+        """API time at which the job reaches its terminal state."""
+        offset = self.cancel_offset()
+        end = self.duration if offset is None else min(offset, self.duration)
+        return self.started_at + end
+
+
+@attrs.frozen(kw_only=True)
+class JobView:
+    """A job's state at one instant."""
+
+    status: str
+    stage: str
+    progress: float
+    finished_at: float | None
+
+    @property
+    def terminal(self) -> bool:
+        """True for completed, failed and canceled."""
+        return self.status in TERMINAL
+
+
+def _progress(fraction: float) -> float:
+    # Whole percent steps, below 1 until completed: a monotonic, cacheable value.
+    return min(math.floor(max(fraction, 0.0) * 100) / 100, 0.99)
+
+
+def _stage_at(job: JobRecord, offset: float) -> str:
+    for (name, _), end in zip(job.stages(), job.boundaries(), strict=True):
+        if offset < end:
+            return name
+    return job.stages()[-1][0]
+
+
+def job_view(job: JobRecord, now: float) -> JobView:
+    """The state of ``job`` at API time ``now`` (pure)."""
+    elapsed = now - job.started_at
+    cancel_at = job.cancel_offset()
+    if cancel_at is not None and cancel_at <= job.duration and elapsed >= cancel_at:
+        return JobView(
+            status="canceled",
+            stage=_stage_at(job, cancel_at - 1e-9),
+            progress=_progress(cancel_at / job.duration if job.duration > 0 else 1.0),
+            finished_at=job.started_at + cancel_at,
+        )
+    if elapsed >= job.duration:
+        last = job.stages()[-1][0]
+        finished = job.started_at + job.duration
+        if job.outcome == "completed":
+            return JobView(status="completed", stage=last, progress=1.0, finished_at=finished)
+        return JobView(status=job.outcome, stage=last, progress=0.99, finished_at=finished)
+    return JobView(
+        status="running",
+        stage=_stage_at(job, elapsed),
+        progress=_progress(elapsed / job.duration),
+        finished_at=None,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class JobScript:
+    """A scripted outcome waiting for the next matching job."""
+
+    outcome: str
+    duration: float | None
+    error_code: str
+    error_message: str
+    result: Mapping[str, Any] | None
+    repo_full_name: str | None
+
+    def matches(self, kind: str, params: Mapping[str, Any]) -> bool:
+        """Whether a job of ``kind`` started with ``params`` consumes this script."""
+        if self.repo_full_name is None:
+            return True
+        return kind == INGEST_GITHUB and params.get("repoFullName") == self.repo_full_name

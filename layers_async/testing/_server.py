@@ -1,0 +1,341 @@
+"""FakeLayers: an in-process aiohttp server that behaves like the documented Layers API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._api_jobs import job_json
+from ._clock import Clock
+from ._faults import Faults
+from ._jobs import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE, OUTCOMES, JobScript
+from ._journal import JournalEntry
+from ._routes import build_app
+from ._state import KeyRecord, Org, State
+
+if TYPE_CHECKING:
+    from layers_async import AsyncLayers
+
+DEFAULT_ERROR_MESSAGE = "The ingest job failed."
+
+
+class FakeLayers:
+    """A fake Layers API on ``host:port`` for tests (``async with FakeLayers() as fake``).
+
+    Time runs at ``time_scale`` API seconds per loop second and jumps with ``advance``; job
+    states, rate-limit buckets, the 24 h idempotency window and delay faults all use it.
+    ``max_running_jobs=None`` applies a per-tier cap on concurrently running jobs of 100
+    (standard), 300 (pilot) or 1,500 (partner): inferred numbers, the docs do not print them.
+    ``auth="both"`` follows the older docs (X-Api-Key, Bearer as fallback, X-Api-Key wins);
+    ``auth="bearer"`` the newer ones (only ``Authorization: Bearer``).
+
+    At ``time_scale=1000`` a millisecond of loopback latency is a second of API time, which
+    refills a token of most buckets: rate-limit tests are exact at ``time_scale=1`` plus
+    ``advance``.
+    """
+
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        tier: str = "standard",
+        auth: str = "both",
+        rate_limits: bool = True,
+        max_running_jobs: int | None = None,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credits: int = 6000,
+    ) -> None:
+        self._clock = Clock(time_scale)
+        self._faults = Faults(seed)
+        self._state = State(
+            clock=self._clock,
+            seed=seed,
+            tier=tier,
+            auth=auth,
+            rate_limits=rate_limits,
+            max_running_jobs=max_running_jobs,
+            credits=credits,
+            faults=self._faults,
+        )
+        self._key = self._state.add_key(
+            self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"
+        )
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Serve on ``host:port`` (port 0 picks a free one)."""
+        if self._runner is not None:
+            raise RuntimeError("FakeLayers is already running")
+        runner = web.AppRunner(
+            build_app(self._state),
+            access_log=None,
+            shutdown_timeout=0.25,
+            handler_cancellation=True,
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        port = runner.addresses[0][1]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._base_url = f"http://{host}:{port}"
+
+    async def aclose(self) -> None:
+        """Stop serving; open connections are closed."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeLayers:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- connection details ------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, without ``/v1``."""
+        if self._base_url is None:
+            raise RuntimeError("FakeLayers is not started")
+        return self._base_url
+
+    @property
+    def api_key(self) -> str:
+        """The default key (``lp_test_…``, scopes ``["*"]``); follows in-place rotations."""
+        return self._key.full_key
+
+    @property
+    def api_key_id(self) -> str:
+        """The default key's id (``key_<uuid>``)."""
+        return self._key.id
+
+    @property
+    def organization_id(self) -> str:
+        """The default organization's id (``org_<uuid>``)."""
+        return self._state.default_org.id
+
+    @property
+    def time_scale(self) -> float:
+        """API seconds per event-loop second."""
+        return self._clock.time_scale
+
+    def client(self, **overrides: Any) -> AsyncLayers:
+        """An ``AsyncLayers`` wired to this fake, its policies scaled to the fake's time."""
+        from layers_async import (
+            AsyncLayers,
+            PollPolicy,
+            RetryPolicy,
+        )  # import inside: avoids a cycle
+
+        factor = 1 / self.time_scale
+        options: dict[str, Any] = {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "poll": PollPolicy().scaled(factor),
+            "retry": RetryPolicy().scaled(factor),
+        }
+        options.update(overrides)
+        return AsyncLayers(**options)
+
+    # -- keys and organizations --------------------------------------------------------------
+
+    def add_key(
+        self,
+        *,
+        env: str = "test",
+        scopes: Sequence[str] = ("*",),
+        tier: str | None = None,
+        organization_id: str | None = None,
+        name: str = "added",
+    ) -> str:
+        """Mint another key (default: in the default org) and return its full key string."""
+        org = self._org(organization_id)
+        if isinstance(scopes, str):
+            raise TypeError("scopes must be a sequence of strings, not a string")
+        key = self._state.add_key(
+            org, env=env, scopes=tuple(scopes), tier=tier or org.tier, name=name
+        )
+        return key.full_key
+
+    def add_org(
+        self, *, name: str = "Other Org", tier: str | None = None, credits: int = 6000
+    ) -> str:
+        """Create another organization (for cross-org tests) and return its id."""
+        org = self._state.add_org(
+            name=name, tier=tier or self._state.default_org.tier, credits=credits
+        )
+        return org.id
+
+    def key_id(self, key: str) -> str:
+        """The ``key_<uuid>`` id of a full key string."""
+        return self._key_record(key).id
+
+    def kill_switch(self, key: str | None = None) -> None:
+        """Operator switch: kill one key (full key string) or, with None, the org's API access."""
+        if key is None:
+            self._state.default_org.api_access_revoked = True
+        else:
+            record = self._key_record(key)
+            record.killed = True
+            if record.revoked_at is None:
+                record.revoked_at = self._clock.now()
+
+    def restore(self, key: str | None = None) -> None:
+        """Undo ``kill_switch`` (what only Layers staff can do for real)."""
+        if key is None:
+            self._state.default_org.api_access_revoked = False
+        else:
+            record = self._key_record(key)
+            record.killed = False
+            record.revoked_at = None
+
+    # -- observation and control -------------------------------------------------------------
+
+    @property
+    def journal(self) -> Sequence[JournalEntry]:
+        """Every request received, in order, without X-Api-Key / Authorization."""
+        return self._state.journal
+
+    @property
+    def faults(self) -> Faults:
+        """Fault injection: ``fake.faults.add(status=503, times=2, route="POST /v1/projects")``."""
+        return self._faults
+
+    def now(self) -> float:
+        """Current API time in seconds."""
+        return self._clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Jump API time forward (use instead of sleeping)."""
+        self._clock.advance(seconds)
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def script_job(
+        self,
+        *,
+        outcome: str = "completed",
+        duration: float | None = None,
+        error_code: str = "INGEST_FAILED",
+        error_message: str = DEFAULT_ERROR_MESSAGE,
+        result: Mapping[str, Any] | None = None,
+        repo_full_name: str | None = None,
+    ) -> None:
+        """Queue the outcome of the next job started over HTTP (FIFO).
+
+        With ``repo_full_name`` only a GitHub ingest of that repo consumes the script.
+        ``duration`` is in API seconds; ``result`` is merged over the default result.
+        """
+        _check_outcome(outcome, duration)
+        self._state.scripts.append(
+            JobScript(
+                outcome=outcome,
+                duration=duration,
+                error_code=error_code,
+                error_message=error_message,
+                result=dict(result) if result is not None else None,
+                repo_full_name=repo_full_name,
+            )
+        )
+
+    def create_job(
+        self,
+        *,
+        kind: str = INGEST_GITHUB,
+        project_id: str | None = None,
+        duration: float | None = None,
+        outcome: str = "completed",
+        error_code: str = "INGEST_FAILED",
+        error_message: str = DEFAULT_ERROR_MESSAGE,
+        result: Mapping[str, Any] | None = None,
+        repo_full_name: str | None = None,
+        open_pr: bool = True,
+        organization_id: str | None = None,
+    ) -> str:
+        """Start a job directly in state (no HTTP, no rate limit, no script) and return its id."""
+        _check_outcome(outcome, duration)
+        org = self._org(organization_id)
+        if project_id is None:
+            project = self._state.default_project(org)
+        else:
+            found = self._state.find_project(org, project_id)
+            if found is None:
+                raise ValueError(f"no project {project_id!r} in organization {org.id}")
+            project = found
+        params: dict[str, Any]
+        if kind == INGEST_GITHUB:
+            repo = repo_full_name or "acme/acme-mobile"
+            params = {"repoFullName": repo, "branch": None, "openPR": open_pr, "platforms": None}
+        elif kind == INGEST_WEBSITE:
+            params = {"url": "https://example.com", "followLinks": False, "maxPages": 1}
+        elif kind == INGEST_APPSTORE:
+            params = {"iosBundleId": "com.example.app", "androidPackage": None}
+        else:
+            params = {}
+        script = JobScript(
+            outcome=outcome,
+            duration=duration,
+            error_code=error_code,
+            error_message=error_message,
+            result=result,
+            repo_full_name=None,
+        )
+        job = self._state.start_job(org, project, kind=kind, params=params, script=script)
+        return job.id
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """The Job envelope GET /v1/jobs/{jobId} would return now (no request recorded)."""
+        job = self._state.jobs.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        self._state.settle(self._state.orgs[job.org_id])
+        return job_json(self._state, job)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _org(self, organization_id: str | None) -> Org:
+        if organization_id is None:
+            return self._state.default_org
+        org = self._state.orgs.get(organization_id)
+        if org is None:
+            raise ValueError(f"unknown organization {organization_id!r}")
+        return org
+
+    def _key_record(self, key: str) -> KeyRecord:
+        record = self._state.key_by_string(key)
+        if record is None:
+            raise ValueError("not a current key of this fake")
+        return record
+
+    def __repr__(self) -> str:
+        where = self._base_url or "not started"
+        return f"<FakeLayers {where} tier={self._state.default_org.tier!r}>"
+
+
+def _check_outcome(outcome: str, duration: float | None) -> None:
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}")
+    if duration is not None and duration < 0:
+        raise ValueError("duration must be >= 0")

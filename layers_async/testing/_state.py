@@ -1,0 +1,451 @@
+"""Everything the fake remembers: organizations, keys, projects, jobs, faults, journal."""
+
+from __future__ import annotations
+
+import heapq
+import random
+import re
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from aiohttp import web
+
+from ._clock import Clock
+from ._context import context
+from ._ids import Ids
+from ._jobs import (
+    DURATIONS,
+    INGEST_APPSTORE,
+    INGEST_GITHUB,
+    INGEST_WEBSITE,
+    JobRecord,
+    JobScript,
+    job_view,
+)
+from ._ratelimit import RateLimiter
+from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
+
+if TYPE_CHECKING:
+    from ._faults import Faults
+    from ._idempotency import StoredResponse
+    from ._journal import JournalEntry
+
+TIERS = ("standard", "pilot", "partner")
+AUTH_MODES = ("both", "bearer")
+KEY_PATTERN = re.compile(r"^lp_(live|test)_([A-Z0-9]{16})_([A-Za-z0-9_-]{43})$")
+
+
+@attrs.define(kw_only=True, eq=False)
+class KeyRecord:
+    """An API key. ``public_id`` and ``secret`` change on rotation, ``id`` never does."""
+
+    id: str
+    org_id: str
+    env: str
+    public_id: str
+    secret: str
+    scopes: tuple[str, ...]
+    tier: str
+    name: str
+    created_at: float
+    killed: bool = False
+    deleted: bool = False
+    rotated_at: float | None = None
+    revoked_at: float | None = None
+
+    @property
+    def full_key(self) -> str:
+        """The whole key string a caller sends."""
+        return f"lp_{self.env}_{self.public_id}_{self.secret}"
+
+    @property
+    def prefix(self) -> str:
+        """The public prefix shown in listings."""
+        return f"lp_{self.env}_{self.public_id}"
+
+    def grants(self, scope: str) -> bool:
+        """Whether this key carries ``scope`` (``*`` grants everything)."""
+        return "*" in self.scopes or scope in self.scopes
+
+
+@attrs.define(kw_only=True, eq=False)
+class Project:
+    """A project row, rendered in the newest docs' shape."""
+
+    id: str
+    seq: int
+    organization_id: str
+    name: str
+    timezone: str
+    primary_language: str
+    customer_external_id: str | None
+    owner_email: str | None
+    metadata: dict[str, Any] | None
+    created_at: float
+    updated_at: float
+    status: str = "active"
+    archived_at: float | None = None
+    brand_context: dict[str, Any] | None = None
+    ingest_state: dict[str, dict[str, Any] | None] = attrs.Factory(
+        lambda: {"github": None, "website": None, "appstore": None}
+    )
+    platform_ios_bundle_id: str | None = None
+    platform_android_bundle_id: str | None = None
+    platform_web_domain: str | None = None
+    extra: dict[str, Any] = attrs.Factory(dict)
+
+    def to_json(self, clock: Clock) -> dict[str, Any]:
+        """The full Project object."""
+        return {
+            "id": self.id,
+            "organizationId": self.organization_id,
+            "name": self.name,
+            "status": self.status,
+            "customerExternalId": self.customer_external_id,
+            "timezone": self.timezone,
+            "primaryLanguage": self.primary_language,
+            "ownerEmail": self.owner_email,
+            "brand": None,
+            "brandContext": self.brand_context,
+            "platformIosBundleId": self.platform_ios_bundle_id,
+            "platformAndroidBundleId": self.platform_android_bundle_id,
+            "platformWebDomain": self.platform_web_domain,
+            "ingestState": self.ingest_state,
+            "requiresApproval": False,
+            "firstNPostsBlocked": 0,
+            "currentBlockedCount": 0,
+            "metadata": self.metadata,
+            "createdAt": clock.iso(self.created_at),
+            "updatedAt": clock.iso(self.updated_at),
+        }
+
+    def to_summary(self, clock: Clock) -> dict[str, Any]:
+        """The ProjectSummary object used in lists."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "customerExternalId": self.customer_external_id,
+            "timezone": self.timezone,
+            "primaryLanguage": self.primary_language,
+            "ownerEmail": self.owner_email,
+            "createdAt": clock.iso(self.created_at),
+            "updatedAt": clock.iso(self.updated_at),
+        }
+
+
+@attrs.define(kw_only=True, eq=False)
+class Installation:
+    """The org's GitHub App installation."""
+
+    installation_id: int
+    login: str
+    registered_at: float
+    last_verified_at: float
+
+    def to_json(self, clock: Clock) -> dict[str, Any]:
+        """GithubInstallation (timestamps in the microsecond ``+00:00`` form)."""
+        return {
+            "installationId": self.installation_id,
+            "githubAccount": {"login": self.login, "type": "Organization"},
+            "orgLogin": self.login,
+            "status": "active",
+            "registeredAt": clock.iso_micro(self.registered_at),
+            "lastVerifiedAt": clock.iso_micro(self.last_verified_at),
+        }
+
+
+@attrs.define(kw_only=True, eq=False)
+class Org:
+    """An organization and everything it owns."""
+
+    id: str
+    name: str
+    tier: str
+    credits: int
+    api_access_revoked: bool = False
+    projects: dict[str, Project] = attrs.Factory(dict)
+    project_seq: int = 0
+    installation: Installation | None = None
+    repos: list[dict[str, Any]] = attrs.Factory(list)
+    credit_events: list[dict[str, Any]] = attrs.Factory(list)
+    running: list[tuple[float, int, str]] = attrs.Factory(list)  # heap of (terminal_at, n, id)
+    running_count: int = 0
+    default_project_id: str | None = None
+
+
+class State:
+    """The fake's whole world; handlers and middlewares reach it through ``STATE``."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        seed: int,
+        tier: str,
+        auth: str,
+        rate_limits: bool,
+        max_running_jobs: int | None,
+        credits: int,
+        faults: Faults,
+    ) -> None:
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}")
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {AUTH_MODES}")
+        if max_running_jobs is not None and max_running_jobs < 0:
+            raise ValueError("max_running_jobs must be >= 0")
+        self.clock = clock
+        self.ids = Ids(seed)
+        self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
+        self.data_rng = random.Random(f"layers-fake-data:{seed}")
+        self.auth = auth
+        self.rate_limits = rate_limits
+        self.max_running_jobs = max_running_jobs
+        self.limiter = RateLimiter()
+        self.faults = faults
+        self.journal: list[JournalEntry] = []
+        self.orgs: dict[str, Org] = {}
+        self.keys: dict[str, KeyRecord] = {}
+        self.keys_by_public_id: dict[str, KeyRecord] = {}
+        self.jobs: dict[str, JobRecord] = {}
+        self.scripts: deque[JobScript] = deque()
+        self.idempotency: dict[tuple[str, str, str], StoredResponse] = {}
+        self._heap_counter = 0
+        self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
+
+    # -- organizations and keys -------------------------------------------------------------
+
+    def add_org(self, *, name: str, tier: str, credits: int) -> Org:
+        """Create an organization with seeded credit events and repositories."""
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}")
+        org = Org(id=f"org_{self.ids.uuid()}", name=name, tier=tier, credits=credits)
+        org.credit_events = credit_events(self.ids, self.data_rng, self.clock)
+        org.repos = [repo(self.data_rng, f"acme/{name}", i) for i, name in enumerate(REPO_NAMES)]
+        self.orgs[org.id] = org
+        return org
+
+    def add_key(
+        self, org: Org, *, env: str, scopes: tuple[str, ...], tier: str, name: str
+    ) -> KeyRecord:
+        """Mint a key for ``org``."""
+        if env not in ("live", "test"):
+            raise ValueError("env must be 'live' or 'test'")
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}")
+        key = KeyRecord(
+            id=f"key_{self.ids.uuid()}",
+            org_id=org.id,
+            env=env,
+            public_id=self.ids.key_public_id(),
+            secret=self.ids.key_secret(),
+            scopes=scopes,
+            tier=tier,
+            name=name,
+            created_at=self.clock.now(),
+        )
+        self.keys[key.id] = key
+        self.keys_by_public_id[key.public_id] = key
+        return key
+
+    def rotate_key(self, key: KeyRecord) -> None:
+        """Give ``key`` a new public id and secret; the old string stops working at once."""
+        del self.keys_by_public_id[key.public_id]
+        key.public_id = self.ids.key_public_id()
+        key.secret = self.ids.key_secret()
+        key.rotated_at = self.clock.now()
+        self.keys_by_public_id[key.public_id] = key
+
+    def key_by_string(self, full_key: str) -> KeyRecord | None:
+        """The key a full key string names, if it parses and its secret matches."""
+        match = KEY_PATTERN.match(full_key)
+        if match is None:
+            return None
+        key = self.keys_by_public_id.get(match.group(2))
+        if key is None or key.secret != match.group(3):
+            return None
+        return key
+
+    def find_key(self, org: Org, key_id: str) -> KeyRecord | None:
+        """A key of ``org`` by ``key_<uuid>`` or bare UUID; other orgs' keys are invisible."""
+        wanted = key_id if key_id.startswith("key_") else f"key_{key_id}"
+        key = self.keys.get(wanted)
+        if key is None or key.org_id != org.id:
+            return None
+        return key
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def find_project(self, org: Org, project_id: str) -> Project | None:
+        """A project of ``org`` by ``prj_<uuid>`` or bare UUID."""
+        wanted = project_id if project_id.startswith("prj_") else f"prj_{project_id}"
+        return org.projects.get(wanted)
+
+    def add_project(
+        self,
+        org: Org,
+        *,
+        name: str,
+        timezone: str,
+        primary_language: str = "en",
+        customer_external_id: str | None = None,
+        owner_email: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        brand_context: dict[str, Any] | None = None,
+    ) -> Project:
+        """Insert a project row."""
+        now = self.clock.now()
+        org.project_seq += 1
+        project = Project(
+            id=f"prj_{self.ids.uuid()}",
+            seq=org.project_seq,
+            organization_id=org.id,
+            name=name,
+            timezone=timezone,
+            primary_language=primary_language,
+            customer_external_id=customer_external_id,
+            owner_email=owner_email,
+            metadata=metadata,
+            created_at=now,
+            updated_at=now,
+            brand_context=brand_context,
+        )
+        org.projects[project.id] = project
+        return project
+
+    def default_project(self, org: Org) -> Project:
+        """A project for jobs created without one (made on first use)."""
+        if org.default_project_id is None:
+            project = self.add_project(org, name="Fake jobs project", timezone="UTC")
+            org.default_project_id = project.id
+        return org.projects[org.default_project_id]
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def take_script(self, kind: str, params: Mapping[str, Any]) -> JobScript | None:
+        """Pop the first queued script this job matches (FIFO)."""
+        for script in self.scripts:
+            if script.matches(kind, params):
+                self.scripts.remove(script)
+                return script
+        return None
+
+    def start_job(
+        self,
+        org: Org,
+        project: Project,
+        *,
+        kind: str,
+        params: Mapping[str, Any],
+        script: JobScript | None,
+    ) -> JobRecord:
+        """Record a running job; its later states are computed on read."""
+        now = self.clock.now()
+        duration = script.duration if script and script.duration is not None else None
+        if duration is None:
+            low, high = DURATIONS.get(kind, (5.0, 10.0))
+            duration = self.job_rng.uniform(low, high)
+        if duration < 0:
+            raise ValueError("duration must be >= 0")
+        if script is not None and script.outcome not in ("completed", "failed", "canceled"):
+            raise ValueError("outcome must be completed, failed or canceled")
+        result = default_result(self.ids, self.data_rng, kind, project, params)
+        if script is not None and script.result is not None:
+            result.update(script.result)
+        job = JobRecord(
+            id=f"job_{self.ids.ulid(self.clock.epoch_ms(now))}",
+            kind=kind,
+            org_id=org.id,
+            project_id=project.id,
+            started_at=now,
+            duration=duration,
+            outcome=script.outcome if script else "completed",
+            error_code=script.error_code if script else "INGEST_FAILED",
+            error_message=script.error_message if script else "The ingest job failed.",
+            result=result,
+            params=dict(params),
+        )
+        self.jobs[job.id] = job
+        org.running_count += 1
+        self.push_running(org, job)
+        repo = params.get("repoFullName")
+        if kind == INGEST_GITHUB and isinstance(repo, str):
+            self.note_repo(org, repo)
+        return job
+
+    def push_running(self, org: Org, job: JobRecord) -> None:
+        """(Re)schedule ``job`` in its org's heap of running jobs by terminal time."""
+        self._heap_counter += 1
+        heapq.heappush(org.running, (job.terminal_at(), self._heap_counter, job.id))
+
+    def settle(self, org: Org) -> None:
+        """Apply the side effects of every job of ``org`` that has reached a terminal state."""
+        now = self.clock.now()
+        while org.running and org.running[0][0] <= now:
+            _, _, job_id = heapq.heappop(org.running)
+            job = self.jobs[job_id]
+            if job.settled:
+                continue
+            view = job_view(job, now)
+            if not view.terminal:  # stale entry; cannot happen since cancels only move earlier
+                self.push_running(org, job)
+                continue
+            job.settled = True
+            org.running_count -= 1
+            self._apply_effects(org, job, view.status, view.finished_at or now)
+
+    def seconds_until_a_job_ends(self, org: Org) -> float:
+        """API seconds until the next running job of ``org`` finishes."""
+        if not org.running:
+            return 1.0
+        return max(org.running[0][0] - self.clock.now(), 0.0)
+
+    def _apply_effects(self, org: Org, job: JobRecord, status: str, finished_at: float) -> None:
+        project = org.projects.get(job.project_id)
+        if project is None:
+            return
+        source = {INGEST_GITHUB: "github", INGEST_WEBSITE: "website", INGEST_APPSTORE: "appstore"}
+        name = source.get(job.kind)
+        if name is None:
+            return
+        project.ingest_state[name] = {
+            "status": status,
+            "jobId": job.id,
+            "completedAt": self.clock.iso(finished_at) if status == "completed" else None,
+        }
+        if status == "completed":
+            brand = job.result.get("brandContext")
+            if isinstance(brand, Mapping):
+                merged = dict(project.brand_context or empty_brand(project.primary_language))
+                merged.update(brand)
+                project.brand_context = merged
+            if job.kind == INGEST_APPSTORE:
+                project.platform_ios_bundle_id = job.params.get("iosBundleId")
+                project.platform_android_bundle_id = job.params.get("androidPackage")
+            if job.kind == INGEST_WEBSITE:
+                url = str(job.params.get("url", ""))
+                project.platform_web_domain = url.split("://", 1)[-1].split("/", 1)[0] or None
+        project.updated_at = max(project.updated_at, finished_at)
+
+    # -- seeded data ------------------------------------------------------------------------
+
+    def note_repo(self, org: Org, full_name: str) -> None:
+        """Make a repo named in an ingest visible to the installation."""
+        if any(known["fullName"] == full_name for known in org.repos):
+            return
+        org.repos.append(repo(self.data_rng, full_name, len(org.repos)))
+
+
+STATE: web.AppKey[State] = web.AppKey("layers_fake_state", State)
+
+
+def caller(request: web.Request) -> tuple[State, Org, KeyRecord]:
+    """The state, organization and key behind an authenticated request."""
+    state = request.app[STATE]
+    key = context(request).key
+    if key is None:  # pragma: no cover - the auth middleware guarantees a key
+        raise RuntimeError("handler reached without an authenticated key")
+    return state, state.orgs[key.org_id], key

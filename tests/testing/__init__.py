@@ -1,0 +1,1 @@
+"""Tests of the FakeLayers test kit (a package: its conftest must not clash with the root one)."""
