@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import types
 import typing
 from datetime import datetime
@@ -113,7 +114,8 @@ def structure(data: Any, cls: type[T]) -> T:
     try:
         return converter.structure(data, cls)
     except Exception as exc:  # cattrs raises a family of errors; all mean "wrong shape"
-        failure = _first_failure(exc)
+        path, reason = _first_failure(exc)
+        failure = (_json_path(path, cls), reason)
     raise DecodeError(f"response is not a valid {_type_name(cls)}: {failure[1]}",
                       path=failure[0], excerpt=_excerpt(data))
 
@@ -154,6 +156,43 @@ def _first_failure(exc: BaseException) -> tuple[str, str]:
         reason, _, path = messages[0].rpartition(" @ ")
         return path or "$", reason or messages[0]
     return "$", f"{type(exc).__name__}: {exc}"
+
+
+def _json_path(path: str, cls: Any) -> str:
+    """cattrs' attribute path (``$.result.pr_number``) in the API's names (``$.result.prNumber``)."""
+    out = "$"
+    current: Any = cls
+    for part in re.findall(r"\.[^.\[]+|\[[^\]]*\]", path[1:] if path.startswith("$") else path):
+        if part.startswith("["):
+            out += part
+            current = _element_type(current)
+            continue
+        name = part[1:]
+        field = _field(current, name)
+        out += "." + (wire_name(field) if field is not None else name)
+        current = field.type if field is not None else None
+    return out
+
+
+def _field(cls: Any, name: str) -> attrs.Attribute[Any] | None:
+    cls = _unwrap(cls)
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        return None
+    attrs.resolve_types(cls)
+    return next((f for f in attrs.fields(cls) if f.name == name), None)
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X | None`` -> ``X``."""
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        rest = [a for a in typing.get_args(tp) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else tp
+    return tp
+
+
+def _element_type(tp: Any) -> Any:
+    args = typing.get_args(_unwrap(tp))
+    return args[0] if args else None
 
 
 def _excerpt(data: Any) -> str:

@@ -175,3 +175,11 @@ def test_page_item_errors_name_the_item_index() -> None:
                     Project)
     assert (info.value.path or "").startswith("$.items[1]")
 
+
+
+def test_decode_error_paths_use_the_api_names() -> None:
+    """A nested failure is reported as the JSON path the API sent, not Python names."""
+    with pytest.raises(DecodeError) as info:
+        structure({"id": "p", "name": "n", "ingestState": {"github": {"completedAt": "soon"}}},
+                  Project)
+    assert "$.ingestState.github.completedAt" == info.value.path
