@@ -159,7 +159,7 @@ def _first_failure(exc: BaseException) -> tuple[str, str]:
 
 
 def _json_path(path: str, cls: Any) -> str:
-    """cattrs' attribute path (``$.result.pr_number``) in the API's names (``$.result.prNumber``)."""
+    """cattrs' attribute path (``$.pr_number``) in the API's names (``$.prNumber``)."""
     out = "$"
     current: Any = cls
     for part in re.findall(r"\.[^.\[]+|\[[^\]]*\]", path[1:] if path.startswith("$") else path):
