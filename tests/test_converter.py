@@ -32,9 +32,8 @@ from layers_async._converter import decode, structure, unstructure
 from layers_async._pagination import decode_page
 from layers_async.models.jobs import RESULT_TYPES
 
+#: The docs' example payloads: shared/ lies beside the checkout (locally and in CI).
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "layers-api" / "examples"
-if not EXAMPLES.is_dir():  # CI lays shared/ beside the clone
-    EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "layers-api" / "examples"
 
 #: Example file prefix -> the model its payload decodes to (lists: the item model).
 MODELS: dict[str, type[Any]] = {
