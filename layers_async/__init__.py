@@ -61,11 +61,13 @@ from .models import (
     RateLimitTier,
     WhoAmI,
 )
-from .models.ingest import SdkConfig
+from .models.ingest import PLATFORMS, SdkConfig
 from .models.jobs import JobError as JobErrorInfo
+from .resources.ingest import check_repo_full_name
 from .resources.projects import UNSET
 
 __all__ = [
+    "PLATFORMS",
     "UNSET",
     "APIConnectionError",
     "APIError",
@@ -127,4 +129,5 @@ __all__ = [
     "ValidationError",
     "WhoAmI",
     "__version__",
+    "check_repo_full_name",
 ]

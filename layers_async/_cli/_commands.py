@@ -1,0 +1,252 @@
+"""The small commands: whoami, credits, projects, jobs, quickstart, fake-server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio
+
+from layers_async import (
+    BrandContext,
+    IngestGithubResult,
+    JobError,
+    JobSnapshot,
+    NotFoundError,
+)
+
+from ._common import Output, Session, UsageError, connect, describe, to_jsonable
+from ._rows import idempotency_key, is_repo_full_name
+
+__all__ = [
+    "credits",
+    "fake_server",
+    "jobs_cancel",
+    "jobs_get",
+    "jobs_wait",
+    "projects_list",
+    "quickstart",
+    "whoami",
+]
+
+
+async def whoami(args: argparse.Namespace, out: Output) -> int:
+    """The calling key and its organization."""
+    async with connect(args, out) as session:
+        me = await session.layers.whoami()
+    if args.json:
+        out.json(me)
+        return 0
+    org = f"{me.organization_name} ({me.organization_id})" if me.organization_name \
+        else me.organization_id
+    out.line(f"organization:    {org}")
+    if me.parent_organization_id:
+        out.line(f"parent:          {me.parent_organization_id}")
+    out.line(f"api key id:      {me.api_key_id}")
+    out.line(f"rate-limit tier: {me.rate_limit_tier}")
+    out.line(f"scopes:          {' '.join(me.scopes) or '(none listed)'}")
+    if me.credit_balance is not None:
+        out.line(f"credit balance:  {me.credit_balance}")
+    return 0
+
+
+async def credits(args: argparse.Namespace, out: Output) -> int:
+    """The organization's credit wallet."""
+    async with connect(args, out) as session:
+        wallet = await session.layers.credits.get()
+    if args.json:
+        out.json(wallet)
+        return 0
+    fields = [("balance", wallet.balance), ("available", wallet.available),
+              ("reserved", wallet.reserved_credits),
+              ("included remaining", wallet.included_remaining),
+              ("prepaid balance", wallet.prepaid_balance),
+              ("used this period", wallet.used_this_period),
+              ("subscription tier", wallet.subscription_tier),
+              ("billing status", wallet.billing_status)]
+    for name, value in fields:
+        if value is not None:
+            out.line(f"{name + ':':<20}{value}")
+    for fmt, estimate in sorted(wallet.estimated_credits_per_format.items()):
+        out.line(f"{'estimate ' + fmt + ':':<20}{estimate}")
+    return 0
+
+
+async def projects_list(args: argparse.Namespace, out: Output) -> int:
+    """Projects, newest first (all pages, or ``--limit`` of them)."""
+    async with connect(args, out) as session:
+        projects = await session.layers.projects.list(
+            customer_external_id=args.customer_id, status=args.status,
+        ).collect(limit=args.limit)
+    if args.json:
+        out.json(projects)
+        return 0
+    out.table(["id", "customer_external_id", "name", "status", "created_at"],
+              [[p.id, p.customer_external_id or "", p.name, str(p.status),
+                p.created_at.isoformat() if p.created_at else ""] for p in projects])
+    return 0
+
+
+async def jobs_get(args: argparse.Namespace, out: Output) -> int:
+    """One poll of a job."""
+    async with connect(args, out) as session:
+        with _job_hint(session, out):
+            snapshot = await session.layers.jobs.get(args.job_id)
+    if args.json:
+        out.json(snapshot)
+    else:
+        _print_snapshot(out, snapshot)
+    return 0
+
+
+async def jobs_wait(args: argparse.Namespace, out: Output) -> int:
+    """Wait for a job to end, showing its progress; exit 4 unless it completed."""
+    async with connect(args, out) as session:
+        job = session.layers.jobs.attach(args.job_id)
+        try:
+            with _job_hint(session, out), out.job_progress(args.job_id) as progress:
+                result = await job.wait(timeout=args.timeout, on_progress=progress.update,
+                                        on_timeout="cancel" if args.cancel_on_timeout
+                                        else "detach")
+        except JobError as exc:
+            if args.json and exc.snapshot is not None:
+                out.json(exc.snapshot)
+            raise
+    if args.json:
+        out.json(job.snapshot)
+    else:
+        if job.snapshot is not None:
+            _print_snapshot(out, job.snapshot, result=False)
+        _print_result(out, result)
+    return 0
+
+
+async def jobs_cancel(args: argparse.Namespace, out: Output) -> int:
+    """Ask a job to stop (cooperative: it ends ``canceled`` at its next stage boundary)."""
+    async with connect(args, out) as session:
+        with _job_hint(session, out):
+            answer = await session.layers.jobs.cancel(args.job_id)
+    if args.json:
+        out.json(answer)
+    elif answer.accepted:
+        out.line(f"cancel of {answer.job_id} accepted: it stops at its next stage boundary")
+    else:
+        stage = f" (stage {answer.stage})" if answer.stage else ""
+        out.line(f"cancel of {answer.job_id} not accepted: {answer.reason}{stage}")
+    return 0
+
+
+async def quickstart(args: argparse.Namespace, out: Output) -> int:
+    """The quickstart, call by call: whoami, project, GitHub, ingest, wait, the PR."""
+    if not is_repo_full_name(args.repo):
+        raise UsageError(f"--repo must look like owner/name, got {args.repo!r}")
+    platforms = args.platform or ["ios"]
+    begun = time.monotonic()
+    async with connect(args, out, spends_credits=True) as session:
+        layers = session.layers
+        me = await layers.whoami()
+        balance = f", {me.credit_balance} credits" if me.credit_balance is not None else ""
+        out.line(f"1. whoami: {me.organization_name or me.organization_id} "
+                 f"({me.organization_id}), key {me.api_key_id}, tier {me.rate_limit_tier}"
+                 f"{balance}")
+        project = await layers.projects.find(args.customer_id)
+        if project is not None:
+            out.line(f"2. project: reusing {project.id} ({project.name!r}) for customer "
+                     f"{args.customer_id}")
+        else:
+            project = await layers.projects.create(
+                name=args.name, customer_external_id=args.customer_id,
+                timezone=args.timezone, primary_language=args.language,
+                idempotency_key=idempotency_key("project", args.customer_id, args.name,
+                                                args.timezone, args.language))
+            out.line(f"2. project: created {project.id} ({project.name!r}) for customer "
+                     f"{args.customer_id}")
+        installation = await layers.github.register_installation(
+            args.installation_id, args.install_state,
+            idempotency_key=idempotency_key("github-installation", args.installation_id,
+                                            args.install_state))
+        account = installation.github_account.login if installation.github_account else None
+        out.line(f"3. GitHub installation {installation.installation_id}: {installation.status}"
+                 + (f" ({account})" if account else ""))
+        job = await layers.ingest.github(
+            project.id, repo_full_name=args.repo, branch=args.branch, open_pr=True,
+            platforms=platforms,
+            idempotency_key=idempotency_key("quickstart-ingest", args.customer_id, args.repo,
+                                            args.branch, ",".join(platforms)))
+        out.line(f"4. ingest: job {job.id} started for {args.repo}@{args.branch} "
+                 f"({', '.join(platforms)})")
+        started = time.monotonic()
+        with out.job_progress(job.id) as progress:
+            if job.snapshot is not None:
+                progress.update(job.snapshot)
+            result = await job.wait(on_progress=progress.update)
+        out.line(f"5. ingest completed in {time.monotonic() - started:.1f} s "
+                 f"(whole quickstart {time.monotonic() - begun:.1f} s)")
+    _print_result(out, result)
+    return 0
+
+
+async def fake_server(args: argparse.Namespace, out: Output) -> int:
+    """Run a fake Layers server until interrupted (prints its URL and its test key)."""
+    from layers_async.testing import FakeLayers
+
+    async with FakeLayers(time_scale=args.time_scale, tier=args.tier, host=args.host,
+                          port=args.port) as fake:
+        out.line(f"Layers fake server listening on {fake.base_url}")
+        # The one place a key is printed: a throwaway key of this in-process fake.
+        out.line(f"API key: {fake.api_key}")
+        out.line(f"(time scale {args.time_scale:g}, tier {args.tier}; Ctrl-C to stop)")
+        sys.stdout.flush()
+        await anyio.sleep_forever()
+    return 0  # pragma: no cover (only an interrupt ends the server)
+
+
+@contextmanager
+def _job_hint(session: Session, out: Output) -> Iterator[None]:
+    """On the embedded server a job id from elsewhere is unknown: say why."""
+    try:
+        yield
+    except NotFoundError:
+        if session.embedded:
+            out.err("The embedded server only knows jobs started in this same run; use "
+                    "--base-url URL (e.g. a `layers-async fake-server`) or --live.")
+        raise
+
+
+def _print_snapshot(out: Output, snapshot: JobSnapshot, *, result: bool = True) -> None:
+    out.line(f"job:      {snapshot.id}" + (f" ({snapshot.kind})" if snapshot.kind else ""))
+    out.line(f"status:   {describe(snapshot)}")
+    if snapshot.project_id:
+        out.line(f"project:  {snapshot.project_id}")
+    if snapshot.started_at:
+        out.line(f"started:  {snapshot.started_at.isoformat()}")
+    if snapshot.finished_at:
+        out.line(f"finished: {snapshot.finished_at.isoformat()}")
+    if snapshot.error is not None:
+        out.line(f"error:    {snapshot.error.code}: {snapshot.error.message}")
+    if result and snapshot.result:
+        pr = snapshot.result.get("prUrl")
+        if isinstance(pr, str):
+            out.line(f"PR:       {pr}")
+
+
+def _print_result(out: Output, result: Any) -> None:
+    if isinstance(result, IngestGithubResult):
+        out.line(f"PR: {result.pr_url or '(none opened)'}")
+        if result.brand_context is not None:
+            _print_brand(out, result.brand_context)
+    elif result is not None:
+        out.line(f"result: {to_jsonable(result)}")
+
+
+def _print_brand(out: Output, brand: BrandContext) -> None:
+    out.line("Brand context:")
+    for name, value in to_jsonable(brand).items():
+        if value in (None, [], ""):
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        out.line(f"  {name.replace('_', ' ')}: {text}")

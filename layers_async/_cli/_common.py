@@ -1,0 +1,258 @@
+"""What every command shares: exit codes, output, and the connection (embedded or live)."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
+
+import attrs
+
+from layers_async import AsyncLayers, JobSnapshot, PollPolicy
+
+if TYPE_CHECKING:
+    import argparse
+
+    from rich.console import Console
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_JOB",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
+    "Output",
+    "Session",
+    "UsageError",
+    "connect",
+    "to_jsonable",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_API = 3
+EXIT_JOB = 4
+EXIT_PARTIAL = 5
+EXIT_INTERRUPTED = 130
+
+ENV_API_KEY = "LAYERS_API_KEY"
+ENV_BASE_URL = "LAYERS_BASE_URL"
+
+
+class UsageError(Exception):
+    """Bad input found by the CLI itself (exit code 2)."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """A model (attrs class), enum, datetime or container as plain JSON values."""
+    if attrs.has(type(value)):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    return value
+
+
+class Output:
+    """Where text goes. Rich (colours, live bars) only when stdout is a terminal.
+
+    Streams are looked up at each write, so redirection (and rich's own) is respected.
+    """
+
+    def __init__(self, *, json_mode: bool = False, plain: bool = False) -> None:
+        self.json_mode = json_mode
+        self.fancy = not plain and sys.stdout.isatty() and _rich_available()
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The rich console (only when :attr:`fancy`)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+        return self._console
+
+    def line(self, text: str = "") -> None:
+        """One line of normal output on stdout."""
+        _write(sys.stdout, text)
+
+    def err(self, text: str) -> None:
+        """One line on stderr (errors, warnings, notices in --json mode)."""
+        _write(sys.stderr, text)
+
+    def notice(self, text: str) -> None:
+        """A note about the run: stdout, unless stdout carries JSON."""
+        if self.json_mode:
+            self.err(text)
+        else:
+            self.line(text)
+
+    def json(self, value: Any) -> None:
+        """``value`` as indented JSON on stdout."""
+        self.line(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+    def table(self, headers: list[str], rows: list[list[str]]) -> None:
+        """A table: rich on a terminal, tab-separated lines (with a header) otherwise."""
+        if self.fancy:
+            from rich.table import Table
+
+            table = Table(*headers, box=None, pad_edge=False)
+            for row in rows:
+                table.add_row(*row)
+            self.console.print(table, markup=False)
+            return
+        self.line("\t".join(headers))
+        for row in rows:
+            self.line("\t".join(row))
+
+    @contextmanager
+    def job_progress(self, label: str) -> Iterator[JobProgress]:
+        """A display of one job: a live bar on a terminal, a line per stage otherwise."""
+        if not self.fancy or self.json_mode:
+            yield _PlainJobProgress(self, label)
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                   TaskProgressColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=self.console) as progress:
+            yield _RichJobProgress(progress, progress.add_task(label, total=100), label)
+
+
+class JobProgress:
+    """Shows each new snapshot of one job."""
+
+    def update(self, snapshot: JobSnapshot) -> None:
+        """Show ``snapshot`` (called from ``job.wait(on_progress=...)``)."""
+        raise NotImplementedError
+
+
+class _PlainJobProgress(JobProgress):
+    def __init__(self, out: Output, label: str) -> None:
+        self._out = out
+        self._label = label
+        self._last: tuple[str, str | None] | None = None
+
+    def update(self, snapshot: JobSnapshot) -> None:
+        seen = (str(snapshot.status), snapshot.stage)
+        if seen == self._last:
+            return
+        self._last = seen
+        self._out.notice(f"  {self._label}: {describe(snapshot)}")
+
+
+class _RichJobProgress(JobProgress):
+    def __init__(self, progress: Any, task: Any, label: str) -> None:
+        self._progress = progress
+        self._task = task
+        self._label = label
+
+    def update(self, snapshot: JobSnapshot) -> None:
+        status = str(snapshot.status)
+        what = snapshot.stage or status if status == "running" else status
+        completed = 100.0 if status == "completed" else (snapshot.progress or 0) * 100
+        self._progress.update(self._task, completed=completed,
+                              description=f"{self._label}: {what}")
+
+
+def describe(snapshot: JobSnapshot) -> str:
+    """``running analyzing 37%``: one job's state in a few words."""
+    parts = [str(snapshot.status)]
+    if snapshot.stage:
+        parts.append(snapshot.stage)
+    if snapshot.progress is not None:
+        parts.append(f"{round(snapshot.progress * 100)}%")
+    return " ".join(parts)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def _rich_available() -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _is_local(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A connected client and what it talks to."""
+
+    layers: AsyncLayers
+    embedded: bool
+    base_url: str
+
+
+@asynccontextmanager
+async def connect(args: argparse.Namespace, out: Output, *,
+                  spends_credits: bool = False) -> AsyncIterator[Session]:
+    """A client for this run: an embedded fake server unless ``--live`` or ``--base-url``.
+
+    The first line of output says which. The API key is never printed.
+    """
+    poll = (PollPolicy(initial=args.poll_interval, maximum=args.poll_interval * 6)
+            if args.poll_interval is not None else None)
+    if args.live or args.base_url is not None:
+        key = os.environ.get(ENV_API_KEY)
+        if not key:
+            raise UsageError(f"set {ENV_API_KEY} to use "
+                             f"{'--live' if args.live else '--base-url'}")
+        base_url = args.base_url or os.environ.get(ENV_BASE_URL) or None
+        try:
+            layers = AsyncLayers(api_key=key, base_url=base_url, poll=poll)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        url = layers.config.base_url
+        if args.poll_interval is not None and args.poll_interval < 1 and not _is_local(url):
+            raise UsageError("--poll-interval below 1 s is only for local servers")
+        warning = " Ingest and generate calls may spend credits." if spends_credits else ""
+        out.err(f"Using the Layers API at {url} (key from {ENV_API_KEY}).{warning}")
+        async with layers:
+            yield Session(layers=layers, embedded=False, base_url=url)
+        return
+    from layers_async.testing import FakeLayers
+
+    async with FakeLayers(time_scale=args.time_scale) as fake:
+        out.notice(f"Embedded fake Layers server at {fake.base_url} (no network, no credits). "
+                   "Use --live for the real API.")
+        overrides: dict[str, Any] = {"poll": poll} if poll is not None else {}
+        async with fake.client(**overrides) as layers:
+            yield Session(layers=layers, embedded=True, base_url=fake.base_url)

@@ -1,0 +1,319 @@
+"""``layers-async ingest``: one project and one GitHub ingest per CSV row, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from layers_async import (
+    APIError,
+    AsyncLayers,
+    IngestGithubResult,
+    JobCanceledError,
+    JobFailedError,
+    JobSnapshot,
+    LayersError,
+)
+
+from ._common import (
+    EXIT_API,
+    EXIT_JOB,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    Output,
+    Session,
+    UsageError,
+    connect,
+)
+from ._rows import BadRow, Row, idempotency_key, read_rows
+from ._store import RowState, StateStore, append_result, write_results
+
+__all__ = ["run_ingest"]
+
+#: Display order of the per-stage counts (others follow in the order met).
+_ORDER = ("waiting", "project", "starting", "resuming", "cloning", "analyzing",
+          "generating_sdk_patch", "opening_pr", "finalizing", "completed", "failed", "canceled",
+          "error", "invalid")
+_OK = ("completed",)
+_FAILED = ("failed", "canceled", "error")
+
+
+async def run_ingest(args: argparse.Namespace, out: Output) -> int:
+    """Run (or resume) the bulk ingest of ``args.csv``; the exit code says how it went."""
+    csv_path = Path(args.csv)
+    rows, bad = read_rows(csv_path)
+    results_path = Path(args.out) if args.out else csv_path.with_suffix(".results.jsonl")
+    async with connect(args, out, spends_credits=True) as session:
+        for row in bad:
+            out.err(f"{csv_path}:{row.line}: {row.message}; row skipped")
+        me = await session.layers.whoami()
+        target = "embedded" if session.embedded else f"{session.base_url} {me.organization_id}"
+        state_path = args.state or (":memory:" if session.embedded
+                                    else f"{csv_path}.state.sqlite")
+        try:
+            store = await StateStore.open(state_path)
+        except sqlite3.Error as exc:
+            raise UsageError(f"cannot use {state_path} as the state file: {exc}") from None
+        try:
+            await _check_target(store, target, session, out)
+            runner = _Runner(args, out, session.layers, store, results_path)
+            return await runner.run(rows, bad)
+        finally:
+            await store.close()
+
+
+async def _check_target(store: StateStore, target: str, session: Session, out: Output) -> None:
+    """A state file belongs to one server and organization; refuse to mix them up."""
+    stored = await store.get_meta("target")
+    if stored == target == "embedded":
+        out.notice(f"Starting over: {store.path} is from an earlier embedded run, whose "
+                   "server is gone.")
+        await store.clear()
+    elif stored is not None and stored != target:
+        where = "the embedded server" if session.embedded else target
+        raise UsageError(f"{store.path} holds the state of a run against {stored}, not {where}; "
+                         "pass another --state (or delete that file to start over)")
+    await store.set_meta("target", target)
+
+
+class _Runner:
+    def __init__(self, args: argparse.Namespace, out: Output, layers: AsyncLayers,
+                 store: StateStore, results_path: Path) -> None:
+        self.args = args
+        self.out = out
+        self.layers = layers
+        self.store = store
+        self.results_path = results_path
+        self._file = anyio.CapacityLimiter(1)  # one writer of the results file at a time
+
+    async def run(self, rows: list[Row], bad: list[BadRow]) -> int:
+        states = await self.store.load()
+        todo: list[tuple[Row, RowState]] = []
+        current: list[RowState] = []
+        for row in rows:
+            state = self._reconcile(row, states.get(row.customer_external_id))
+            current.append(state)
+            if not state.final:
+                todo.append((row, state))
+        await self.store.save(*current)
+        await self.store.replace_invalid(
+            (b.line, b.customer_external_id, b.repo, b.message) for b in bad)
+        # From here on the results file holds each row at most once: the rows finished
+        # earlier now, each other row appended when it ends, all rewritten at the end.
+        await self._write_results(rows, only_final=True)
+        done_before = len(rows) - len(todo)
+        self.out.line(f"{len(rows) + len(bad)} rows: {len(todo)} to ingest, "
+                      f"{done_before} finished in an earlier run, {len(bad)} invalid "
+                      f"(concurrency {self.args.concurrency}).")
+        if todo:
+            if not self.args.no_register and any(s.job_id is None for _, s in todo):
+                installation = await self.layers.github.register_installation(
+                    self.args.installation_id, self.args.install_state,
+                    idempotency_key=idempotency_key("github-installation",
+                                                    self.args.installation_id,
+                                                    self.args.install_state))
+                self.out.line(f"GitHub installation {installation.installation_id}: "
+                              f"{installation.status}")
+            limiter = anyio.CapacityLimiter(self.args.concurrency)
+            with _Display(self.out, len(rows), done_before, [r for r, _ in todo]) as display:
+                async with anyio.create_task_group() as group:
+                    for row, state in todo:
+                        group.start_soon(self._process, row, state, limiter, display)
+        records = await self._write_results(rows, only_final=False)
+        return self._summary(records, done_before)
+
+    def _reconcile(self, row: Row, state: RowState | None) -> RowState:
+        if state is None:
+            return RowState(customer_external_id=row.customer_external_id, line=row.line,
+                            fingerprint=row.fingerprint, repo=row.repo)
+        state.line, state.repo = row.line, row.repo
+        if state.fingerprint != row.fingerprint:
+            if state.job_id is not None:
+                self.out.err(f"line {row.line}: repo, branch or platforms of "
+                             f"{row.customer_external_id} changed since job {state.job_id}; "
+                             "starting a new ingest")
+            state.fingerprint = row.fingerprint
+            state.restart()
+        elif state.status in ("failed", "canceled") and self.args.retry_failed:
+            state.restart()
+        return state
+
+    async def _process(self, row: Row, state: RowState, limiter: anyio.CapacityLimiter,
+                       display: _Display) -> None:
+        async with limiter:
+            state.error_code = state.error_message = None
+            try:
+                await self._ingest(row, state, display)
+            except JobFailedError as exc:
+                state.status = "failed"
+                state.error_code = exc.error.code if exc.error is not None else None
+                state.error_message = exc.error.message if exc.error is not None else str(exc)
+            except JobCanceledError:
+                state.status = "canceled"
+                state.error_code, state.error_message = "CANCELED", "the job was canceled"
+            except APIError as exc:
+                state.status = "error"
+                state.error_code = exc.code or f"HTTP_{exc.status}"
+                state.error_message = str(exc)
+            except LayersError as exc:
+                state.status = "error"
+                state.error_code, state.error_message = type(exc).__name__, str(exc)
+            except ValueError as exc:  # the library's own input checks
+                state.status = "error"
+                state.error_code, state.error_message = "INVALID_INPUT", str(exc)
+            await self.store.save(state)
+            await anyio.to_thread.run_sync(append_result, self.results_path, state.record(),
+                                           limiter=self._file)
+            display.finish(row, state)
+
+    async def _ingest(self, row: Row, state: RowState, display: _Display) -> None:
+        layers = self.layers
+        customer = row.customer_external_id
+        if state.project_id is None:
+            display.stage(row, "project")
+            project = await layers.projects.find(customer)
+            if project is None:
+                project = await layers.projects.create(
+                    name=row.project_name, customer_external_id=customer,
+                    timezone=row.timezone or "UTC", primary_language=row.language,
+                    idempotency_key=idempotency_key("project", customer, row.project_name,
+                                                    row.timezone, row.language))
+            state.project_id = project.id
+            await self.store.save(state)
+        if state.job_id is not None and state.resume_token is not None:
+            display.stage(row, "resuming", f"job {state.job_id}")
+            job = layers.jobs.resume(state.resume_token)
+        else:
+            display.stage(row, "starting")
+            job = await layers.ingest.github(
+                state.project_id, repo_full_name=row.repo, branch=row.branch, open_pr=True,
+                platforms=row.platforms,
+                idempotency_key=idempotency_key("ingest-github", customer, state.fingerprint,
+                                                state.attempt))
+            state.job_id, state.resume_token, state.status = job.id, job.resume_token(), "running"
+            await self.store.save(state)
+
+        async def on_progress(snapshot: JobSnapshot) -> None:
+            if not snapshot.terminal:  # the end is shown by display.finish
+                display.stage(row, snapshot.stage)
+            if (snapshot.stage, str(snapshot.status)) != (state.stage, state.status):
+                state.stage, state.status = snapshot.stage, str(snapshot.status)
+                state.progress = snapshot.progress
+                if not snapshot.terminal:  # the end is saved once, with its outcome
+                    await self.store.save(state)
+
+        result = await job.wait(on_progress=on_progress)
+        state.status, state.progress = "completed", 1.0
+        state.pr_url = result.pr_url if isinstance(result, IngestGithubResult) else None
+
+    async def _write_results(self, rows: list[Row], *,
+                             only_final: bool) -> list[dict[str, Any]]:
+        """Rewrite the results file from the state file: one line per row of this CSV."""
+        states = await self.store.load()
+        records = [states[row.customer_external_id].record() for row in rows
+                   if row.customer_external_id in states
+                   and (states[row.customer_external_id].final or not only_final)]
+        records += await self.store.invalid()
+        records.sort(key=lambda r: int(r["line"]))
+        await anyio.to_thread.run_sync(write_results, self.results_path, records,
+                                       limiter=self._file)
+        return records
+
+    def _summary(self, records: list[dict[str, Any]], done_before: int) -> int:
+        by_status = Counter(str(r["status"]) for r in records)
+        ok = sum(by_status[s] for s in _OK)
+        failed = sum(by_status[s] for s in _FAILED)
+        skipped = by_status["invalid"]
+        self.out.line("")
+        self.out.line(f"Summary: {len(records)} rows: {ok} ok, {failed} failed, "
+                      f"{skipped} skipped (invalid); {done_before} finished in an earlier run.")
+        table = [["ok" if s in _OK else "skipped" if s == "invalid" else "failed", s,
+                  str(by_status[s])] for s in _sorted(by_status)]
+        self.out.table(["outcome", "status", "rows"], table)
+        self.out.line(f"Results: {self.results_path}")
+        if self.store.path != ":memory:":
+            self.out.line(f"State: {self.store.path} (rerun the same command to resume)")
+        if failed + skipped == 0:
+            return EXIT_OK
+        if ok:
+            return EXIT_PARTIAL
+        if by_status["failed"] or by_status["canceled"]:
+            return EXIT_JOB
+        return EXIT_API if by_status["error"] else EXIT_USAGE
+
+
+def _sorted(labels: Counter[str]) -> list[str]:
+    return sorted(labels, key=lambda s: (_ORDER.index(s) if s in _ORDER else len(_ORDER), s))
+
+
+class _Display:
+    """The run's progress: one bar and per-stage counts on a terminal, else a line per change."""
+
+    def __init__(self, out: Output, total: int, done_before: int, todo: list[Row]) -> None:
+        self._out = out
+        self._stages: dict[str, str] = {row.customer_external_id: "waiting" for row in todo}
+        self._total = total
+        self._done = done_before
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Display:
+        if self._out.fancy:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), TextColumn("{task.description}"),
+                                      console=self._out.console)
+            self._progress.start()
+            self._task = self._progress.add_task(self._counts(), total=self._total,
+                                                 completed=self._done)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _counts(self) -> str:
+        counts = Counter(self._stages.values())
+        return " · ".join(f"{label} {counts[label]}" for label in _sorted(counts))
+
+    def stage(self, row: Row, label: str | None, detail: str = "") -> None:
+        """``row`` moved to ``label`` (a step of ours or the job's stage)."""
+        label = label or "running"
+        if self._stages.get(row.customer_external_id) == label:
+            return
+        self._stages[row.customer_external_id] = label
+        if self._progress is not None:
+            self._progress.update(self._task, description=self._counts())
+        else:
+            self._out.line(f"line {row.line} {row.customer_external_id}: {label} {detail}"
+                           .rstrip())
+
+    def finish(self, row: Row, state: RowState) -> None:
+        """``row`` ended (for this run) with ``state``."""
+        self._stages[row.customer_external_id] = state.status
+        self._done += 1
+        if state.status == "completed":
+            detail = state.pr_url or "(no PR)"
+        else:
+            detail = f"{state.error_code or ''}: {state.error_message or ''}".strip(": ")
+        text = f"line {row.line} {row.customer_external_id}: {state.status} {detail}".rstrip()
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self._done, description=self._counts())
+            self._progress.console.print(text, markup=False, highlight=False)
+        else:
+            self._out.line(text)
+
