@@ -58,6 +58,7 @@ from .models import (
     JobStatus,
     Project,
     ProjectArchiveResult,
+    ProjectStatus,
     RateLimitTier,
     WhoAmI,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "PollPolicy",
     "Project",
     "ProjectArchiveResult",
+    "ProjectStatus",
     "RateLimitError",
     "RateLimitTier",
     "Request",

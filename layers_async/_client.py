@@ -7,12 +7,12 @@ import logging
 import random
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiohttp
 import anyio
 
-from ._config import ClientConfig
+from ._config import AuthMode, ClientConfig
 from ._converter import decode
 from ._errors import APIConnectionError, RateLimitError, error_from_response
 from ._http import DEFAULT_TIMEOUT, Request, Response, Timeout
@@ -62,7 +62,7 @@ class AsyncLayers:
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
-        auth: str = "x-api-key",
+        auth: AuthMode = "x-api-key",
         organization: str | None = None,
         session: aiohttp.ClientSession | None = None,
         user_agent: str | None = None,
@@ -97,7 +97,7 @@ class AsyncLayers:
         return (f"AsyncLayers(base_url={self.config.base_url!r}, auth={self.config.auth!r}, "
                 f"state={self._state.value!r})")
 
-    async def __aenter__(self) -> AsyncLayers:
+    async def __aenter__(self) -> Self:
         if self._state is _State.CLOSED:
             raise RuntimeError("this AsyncLayers client is closed; make a new one")
         self._state = _State.OPEN

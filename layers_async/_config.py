@@ -89,13 +89,18 @@ class ClientConfig:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     poll: PollPolicy = attrs.field(factory=PollPolicy)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the key."""
+        return (self.api_key,)
+
     @classmethod
     def resolve(
         cls,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        auth: str = "x-api-key",
+        auth: AuthMode = "x-api-key",
         organization: str | None = None,
         user_agent: str | None = None,
         timeout: float | Timeout | None = DEFAULT_TIMEOUT,
@@ -110,6 +115,9 @@ class ClientConfig:
         if key is None:
             raise ValueError(f"no API key: pass api_key=... or set the {ENV_API_KEY} "
                              "environment variable")
+        if user_agent is not None and (not isinstance(user_agent, str) or not user_agent
+                                       or any(ord(c) < 0x20 or ord(c) == 0x7F for c in user_agent)):
+            raise ValueError("user_agent must be a non-empty string without control characters")
         if auth not in _AUTH_MODES:
             raise ValueError(f"auth must be one of {_AUTH_MODES}, got {auth!r}")
         if organization is not None and (
@@ -124,7 +132,7 @@ class ClientConfig:
         return cls(
             api_key=check_api_key(key),
             base_url=normalize_base_url(url),
-            auth=auth,  # type: ignore[arg-type]  # checked above
+            auth=auth,
             organization=organization,
             user_agent=user_agent if user_agent is not None else default_user_agent(),
             timeout=Timeout.coerce(timeout),
@@ -144,6 +152,9 @@ class ClientConfig:
         timeout: float | Timeout | None = None,
     ) -> Request:
         """The complete request for one logical call (pure but for a fresh UUID4).
+
+        ``timeout=None`` means the client's default; pass ``Timeout(connect=None,
+        total=None)`` for no limit on this call.
 
         POST, PATCH and DELETE always carry an ``Idempotency-Key``: the caller's, or a new
         UUID4. The pipeline reuses this same request on every retry.

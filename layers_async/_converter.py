@@ -21,7 +21,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import DecodeError
-from ._http import Response, redact
+from ._http import Response, excerpt
 
 __all__ = ["converter", "decode", "decode_json", "structure", "unstructure", "wire"]
 
@@ -109,15 +109,18 @@ def _make_converter() -> cattrs.Converter:
 converter = _make_converter()
 
 
-def structure(data: Any, cls: type[T]) -> T:
-    """``data`` (parsed JSON) as ``cls``; a :class:`DecodeError` on a mismatch."""
+def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
+    """``data`` (parsed JSON) as ``cls``; a :class:`DecodeError` on a mismatch.
+
+    ``secrets`` are removed from the error's excerpt of ``data``.
+    """
     try:
         return converter.structure(data, cls)
     except Exception as exc:  # cattrs raises a family of errors; all mean "wrong shape"
         path, reason = _first_failure(exc)
         failure = (_json_path(path, cls), reason)
     raise DecodeError(f"response is not a valid {_type_name(cls)}: {failure[1]}",
-                      path=failure[0], excerpt=_excerpt(data))
+                      path=failure[0], excerpt=_excerpt(data, secrets))
 
 
 def unstructure(value: Any) -> Any:
@@ -131,9 +134,9 @@ def decode_json(response: Response, *, secrets: tuple[str, ...] = ()) -> Any:
         return json.loads(response.body)
     except ValueError:
         pass
-    excerpt = redact(response.body[:_EXCERPT].decode("utf-8", "replace"), secrets)
     raise DecodeError(f"{response.method} {response.path} answered {response.status} with a "
-                      "body that is not valid JSON", excerpt=excerpt, status=response.status,
+                      "body that is not valid JSON", excerpt=excerpt(response.body, secrets),
+                      status=response.status,
                       request_id=response.request_id)
 
 
@@ -141,11 +144,10 @@ def decode(response: Response, cls: type[T], *, secrets: tuple[str, ...] = ()) -
     """The body of a success response as ``cls``."""
     data = decode_json(response, secrets=secrets)
     try:
-        return structure(data, cls)
+        return structure(data, cls, secrets=secrets)
     except DecodeError as exc:
         exc.status = response.status
         exc.request_id = response.request_id
-        exc.excerpt = redact(exc.excerpt, secrets)
         raise
 
 
@@ -195,8 +197,8 @@ def _element_type(tp: Any) -> Any:
     return args[0] if args else None
 
 
-def _excerpt(data: Any) -> str:
-    return json.dumps(data, default=str)[:_EXCERPT]
+def _excerpt(data: Any, secrets: tuple[str, ...]) -> str:
+    return excerpt(json.dumps(data, default=str), secrets, _EXCERPT)
 
 
 def _type_name(cls: Any) -> str:

@@ -34,7 +34,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._http import Response, redact
+from ._http import Response, excerpt, redact, redact_data
 
 if TYPE_CHECKING:
     from .models.jobs import JobError as JobErrorInfo
@@ -294,8 +294,8 @@ def error_from_response(
     code = envelope.get("code") if isinstance(envelope.get("code"), str) else None
     message = envelope.get("message")
     if not isinstance(message, str) or not message:
-        excerpt = response.body[:_EXCERPT].decode("utf-8", "replace").strip()
-        message = f"HTTP {response.status}" + (f": {excerpt}" if excerpt else "")
+        start = excerpt(response.body, secrets, _EXCERPT)
+        message = f"HTTP {response.status}" + (f": {start}" if start else "")
     request_id = envelope.get("requestId")
     if not isinstance(request_id, str):
         request_id = response.request_id
@@ -304,7 +304,7 @@ def error_from_response(
         "status": response.status,
         "code": code,
         "request_id": request_id,
-        "details": details if isinstance(details, Mapping) else None,
+        "details": redact_data(details, secrets) if isinstance(details, Mapping) else None,
         "method": response.method,
         "path": response.path,
         "attempts": attempts,

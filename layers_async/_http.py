@@ -107,6 +107,26 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+def excerpt(text: str | bytes, secrets: tuple[str, ...], size: int = 200) -> str:
+    """The start of ``text``, redacted *before* it is cut (a cut key would slip through)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return redact(text, secrets)[:size].strip()
+
+
+def redact_data(value: Any, secrets: tuple[str, ...]) -> Any:
+    """JSON-like ``value`` with every secret removed from the strings inside it."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, Mapping):
+        return {k: redact_data(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, secrets) for v in value]
+    return value
+
+
 def build_url(base_url: str, path: str, params: Mapping[str, Any] | None = None) -> str:
     """Join the base URL, an API path and query parameters (``None`` values dropped)."""
     url = base_url + path
@@ -129,7 +149,7 @@ def segment(value: str, what: str) -> str:
         raise TypeError(f"{what} must be a string, got {type(value).__name__}")
     if not value or not value.strip():
         raise ValueError(f"{what} must be a non-empty string")
-    if "/" in value or value != value.strip():
+    if "/" in value or value != value.strip() or value in (".", ".."):
         raise ValueError(f"{what} must be an id, got {value!r}")
     return quote(value, safe="")
 

@@ -18,8 +18,15 @@ import logging
 import math
 import random
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing, asynccontextmanager, suppress
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
+from contextlib import aclosing, asynccontextmanager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
@@ -51,6 +58,17 @@ R = TypeVar("R")
 _TOKEN_PREFIX = "lj1."
 
 
+class _Poll:
+    """One poll in flight: others join it and learn how it ended."""
+
+    __slots__ = ("done", "error", "finished")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.finished = False                 # False: its owner was cancelled mid-way
+        self.error: BaseException | None = None
+
+
 class _JobState:
     """What the client knows of one job, shared by every handle and waiter."""
 
@@ -66,7 +84,7 @@ class _JobState:
         self.next_at = -math.inf       # loop time the next poll is due (-inf: now)
         self.version = 0               # bumped on every change of snapshot
         self.driving = False
-        self.inflight: anyio.Event | None = None
+        self.inflight: _Poll | None = None
         self.event: anyio.Event | None = None
 
     @property
@@ -155,18 +173,31 @@ class JobScheduler:
             state.signal()
 
     async def poll(self, state: _JobState) -> None:
-        """Poll ``state`` now, or join the poll already in flight for it."""
-        if state.terminal:
+        """Poll ``state`` now, or join the poll already in flight for it.
+
+        A joiner gets the same outcome as the poll's owner: its error is raised
+        again, and if the owner was cancelled the joiner polls itself.
+        """
+        while not state.terminal:
+            joined = state.inflight
+            if joined is not None:
+                await joined.done.wait()
+                if joined.error is not None:
+                    raise joined.error
+                if joined.finished:
+                    return
+                continue  # the owner was cancelled: poll again, maybe as the owner
+            current = state.inflight = _Poll()
+            try:
+                await self._poll_now(state)
+                current.finished = True
+            except Exception as exc:
+                current.error = exc
+                raise
+            finally:
+                state.inflight = None
+                current.done.set()
             return
-        if state.inflight is not None:
-            await state.inflight.wait()
-            return
-        done = state.inflight = anyio.Event()
-        try:
-            await self._poll_now(state)
-        finally:
-            state.inflight = None
-            done.set()
 
     async def _poll_now(self, state: _JobState) -> None:
         client = self._client
@@ -185,9 +216,14 @@ class JobScheduler:
                     self.polls_sent += 1
                     response = await client.send(request, retry_rate_limits=False)
             except RateLimitError as exc:
-                # One pause for every job of this client, not one retry per job.
-                wait = exc.retry_after if exc.retry_after is not None else 1.0
-                until = anyio.current_time() + wait * client.config.retry.scale
+                # One pause for every job of this client, not one retry per job; never
+                # shorter than a poll delay (a Retry-After of 0 must not become a busy loop)
+                # and never longer than the retry policy accepts.
+                retry = client.config.retry
+                if exc.retry_after is not None and exc.retry_after > retry.max_retry_after:
+                    raise
+                wait = max((exc.retry_after or 0.0) * retry.scale, client.config.poll.initial)
+                until = anyio.current_time() + wait
                 self._paused_until = max(self._paused_until, until)
                 logger.warning("job polling paused %.3f s after a 429 (request id %s)",
                                self._paused_until - anyio.current_time(), exc.request_id)
@@ -204,31 +240,46 @@ class JobScheduler:
     async def wait_change(self, state: _JobState, seen: int, deadline: float | None) -> bool:
         """Return True once ``state`` changed past version ``seen``, False at ``deadline``.
 
-        A deadline that falls before the next poll gets one last poll at the deadline.
+        A deadline that falls before the next poll gets one last poll at the
+        deadline. No poll outlives the deadline by more than the policy's
+        ``initial`` delay, so ``wait(timeout=t)`` returns by ``t + initial``.
         """
+        grace = self._client.config.poll.initial
         while state.version == seen:
             now = anyio.current_time()
             if deadline is not None and now >= deadline:
                 return False
+            event = state.changed()
             if not state.driving:
                 state.driving = True
                 try:
                     due = state.next_at if deadline is None else min(state.next_at, deadline)
                     if due > now:
-                        await anyio.sleep(due - now)
-                    await self.poll(state)
+                        # Woken early when another task (a refresh) brings news.
+                        with anyio.move_on_after(due - now):
+                            await event.wait()
+                        if state.version != seen:
+                            return True
+                    await self._bounded_poll(state, deadline, grace)
                 finally:
                     state.driving = False
                     state.signal()  # wake the others: one of them may have to take over
             else:
-                event = state.changed()
                 with anyio.move_on_after(math.inf if deadline is None else deadline - now):
                     await event.wait()
                 if deadline is not None and anyio.current_time() >= deadline \
                         and state.version == seen:
-                    await self.poll(state)
+                    await self._bounded_poll(state, deadline, grace)
                     return state.version != seen
         return True
+
+    async def _bounded_poll(self, state: _JobState, deadline: float | None,
+                            grace: float) -> None:
+        if deadline is None:
+            await self.poll(state)
+            return
+        with anyio.move_on_after(deadline + grace - anyio.current_time()):
+            await self.poll(state)
 
     def result_of(self, state: _JobState) -> Any:
         """The outcome of a terminal job: its typed result, or the matching error."""
@@ -238,7 +289,9 @@ class JobScheduler:
         if snapshot.status == JobStatus.COMPLETED:
             result_type = RESULT_TYPES.get(str(snapshot.kind or state.kind))
             raw = snapshot.result or {}
-            return structure(raw, result_type) if result_type is not None else raw
+            if result_type is None:
+                return raw
+            return structure(raw, result_type, secrets=self._client.config.secrets)
         if snapshot.status == JobStatus.FAILED:
             error = snapshot.error
             what = f"{error.code}: {error.message}" if error is not None else "no error given"
@@ -246,12 +299,13 @@ class JobScheduler:
                                  error=error)
         raise JobCanceledError(f"job {snapshot.id} was canceled", snapshot=snapshot)
 
-    async def cancel(self, job_id: str, *, timeout: float | Timeout | None = None,
+    async def cancel(self, job_id: str, *, idempotency_key: str | None = None,
+                     timeout: float | Timeout | None = None,
                      max_retries: int | None = None) -> CancelResult:
         """``POST /v1/jobs/{id}/cancel``; a stage that can't be interrupted is not an error."""
         client = self._client
         request = client.build("POST", f"/v1/jobs/{segment(job_id, 'job_id')}/cancel",
-                               timeout=timeout)
+                               idempotency_key=idempotency_key, timeout=timeout)
         try:
             response = await client.send(request, max_retries=max_retries)
         except ConflictError as exc:
@@ -264,22 +318,20 @@ class JobScheduler:
 
     # -- many jobs -------------------------------------------------------------------
 
-    async def wait_all(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
+    async def wait_all(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
                        timeout: float | None = None,
-                       return_exceptions: bool = False) -> list[Any]:
-        """Wait for every job; results in the order given.
-
-        With ``return_exceptions`` a job's error takes its place in the list;
-        otherwise the first error cancels the other waits and is raised.
-        """
-        results: list[Any] = [None] * len(jobs)
-        first_error: list[BaseException] = []
+                       return_exceptions: bool = False) -> list[R | LayersError]:
+        """Wait for every job; results in the order given (see :meth:`Jobs.wait_all`)."""
+        self._check_open()
+        deadline = _deadline(timeout)
+        results: list[R | LayersError] = [None] * len(jobs)  # type: ignore[list-item]
+        first_error: list[LayersError] = []
         limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
 
-        async def run(index: int, job: Job[Any], group: anyio.abc.TaskGroup) -> None:
+        async def run(index: int, job: Job[R], group: anyio.abc.TaskGroup) -> None:
             async with limiter:
                 try:
-                    results[index] = await job.wait(timeout=timeout)
+                    results[index] = await job.wait(timeout=_remaining(deadline))
                 except LayersError as exc:
                     if return_exceptions:
                         results[index] = exc
@@ -287,40 +339,46 @@ class JobScheduler:
                         first_error.append(exc)
                         group.cancel_scope.cancel()
 
-        async with anyio.create_task_group() as group:
-            for index, job in enumerate(jobs):
-                group.start_soon(run, index, job, group)
+        with _unwrapped():
+            async with anyio.create_task_group() as group:
+                for index, job in enumerate(jobs):
+                    group.start_soon(run, index, job, group)
         if first_error:
             raise first_error[0]
         return results
 
     @asynccontextmanager
-    async def as_completed(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
-                           timeout: float | None = None
-                           ) -> AsyncIterator[AsyncIterator[Job[Any]]]:
+    async def as_completed(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
+                           timeout: float | None = None) -> AsyncIterator[AsyncIterator[Job[R]]]:
         """Jobs in the order they finish (see :meth:`Jobs.as_completed`)."""
-        send, receive = anyio.create_memory_object_stream[Job[Any]](
-            max_buffer_size=len(jobs) or 1)
+        self._check_open()
+        deadline = _deadline(timeout)
+        send, receive = anyio.create_memory_object_stream[Job[R]](max_buffer_size=len(jobs) or 1)
         limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
 
-        async def run(job: Job[Any], out: MemoryObjectSendStream[Job[Any]]) -> None:
+        async def run(job: Job[R], out: MemoryObjectSendStream[Job[R]]) -> None:
             async with out, limiter:
                 # The caller sees any error again from job.wait(), which is cached.
                 with suppress(LayersError):
-                    await job.wait(timeout=timeout)
+                    await job.wait(timeout=_remaining(deadline))
                 out.send_nowait(job)
 
-        async with anyio.create_task_group() as group, receive:
-            async with send:
-                for job in jobs:
-                    group.start_soon(run, job, send.clone())
-            yield receive
-            group.cancel_scope.cancel()
+        with _unwrapped():
+            async with anyio.create_task_group() as group, receive:
+                async with send:
+                    for job in jobs:
+                        group.start_soon(run, job, send.clone())
+                yield receive
+                group.cancel_scope.cancel()
+
+    def _check_open(self) -> None:
+        if self._client.closed:
+            raise RuntimeError("this AsyncLayers client is closed; make a new one")
 
     def resume(self, token: str) -> Job[Any]:
         """A handle from :meth:`Job.resume_token`, keeping the job's poll cadence."""
         data = _decode_token(token)
-        state = self.state(data["id"], data.get("kind"))
+        state = self.state(segment(data["id"], "job id in the resume token"), data.get("kind"))
         if state.snapshot is None:
             state.observations = int(data.get("n", 0))
             if data.get("status") is not None:
@@ -329,6 +387,24 @@ class JobScheduler:
                                              progress=data.get("progress"))
                 state.etag = data.get("etag")
         return Job(self, state)
+
+
+@contextmanager
+def _unwrapped() -> Iterator[None]:
+    """Let a task group's lone error out as itself, not inside an ExceptionGroup."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        errors = group.exceptions
+        while len(errors) == 1 and isinstance(errors[0], BaseExceptionGroup):
+            errors = errors[0].exceptions
+        if len(errors) == 1:
+            raise errors[0] from None
+        raise
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - anyio.current_time())
 
 
 def _check_limit(limit: int | None, count: int) -> int:
@@ -459,9 +535,11 @@ class Job(Generic[R]):
         except LayersError as exc:
             logger.warning("cancel of job %s after its wait timed out failed: %s", self.id, exc)
 
-    async def cancel(self, *, timeout: float | Timeout | None = None) -> CancelResult:
+    async def cancel(self, *, idempotency_key: str | None = None,
+                     timeout: float | Timeout | None = None) -> CancelResult:
         """Ask the job to stop (cooperative: it ends ``canceled`` at a stage boundary)."""
-        return await self._scheduler.cancel(self.id, timeout=timeout)
+        return await self._scheduler.cancel(self.id, idempotency_key=idempotency_key,
+                                            timeout=timeout)
 
     def resume_token(self) -> str:
         """A short string from which ``jobs.resume()`` (in any process) picks up the wait."""

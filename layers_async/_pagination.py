@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -9,6 +10,7 @@ import attrs
 
 from ._converter import structure
 from ._errors import DecodeError
+from ._http import excerpt
 
 __all__ = ["AsyncPaginator", "Page"]
 
@@ -23,19 +25,19 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def decode_page(data: Any, item_type: type[T]) -> Page[T]:
+def decode_page(data: Any, item_type: type[T], *, secrets: tuple[str, ...] = ()) -> Page[T]:
     """A ``{"items": [...], "nextCursor": ...}`` body as a typed page."""
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise DecodeError("list response has no 'items' array", path="$.items",
-                          excerpt=str(data)[:200])
+                          excerpt=excerpt(json.dumps(data, default=str), secrets))
     cursor = data.get("nextCursor")
     if cursor is not None and not isinstance(cursor, str):
         raise DecodeError("'nextCursor' is neither a string nor null", path="$.nextCursor",
-                          excerpt=str(data)[:200])
+                          excerpt=excerpt(json.dumps(data, default=str), secrets))
     items = []
     for index, raw in enumerate(data["items"]):
         try:
-            items.append(structure(raw, item_type))
+            items.append(structure(raw, item_type, secrets=secrets))
         except DecodeError as exc:
             exc.path = f"$.items[{index}]{(exc.path or '$')[1:]}"
             raise

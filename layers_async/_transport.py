@@ -70,6 +70,8 @@ class AiohttpTransport:
                 data=request.body,
                 allow_redirects=False,
                 timeout=timeout,
+                raise_for_status=False,  # a borrowed session may say otherwise
+
             ) as resp:
                 body = await resp.read()
                 headers = {k.lower(): v for k, v in resp.headers.items()}

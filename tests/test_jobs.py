@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -363,7 +364,8 @@ async def test_website_and_appstore_ingests_return_their_typed_results() -> None
         project = await layers.projects.create(name="Acme Coffee")
         site = await layers.ingest.website(project.id, url="https://acmecoffee.com", max_pages=3)
         store = await layers.ingest.appstore(project.id, ios_bundle_id="com.acmecoffee.ios")
-        site_result, store_result = await layers.jobs.wait_all([site, store])
+        both: list[Job[Any]] = [site, store]  # mixed result types: the list is Job[Any]
+        site_result, store_result = await layers.jobs.wait_all(both)
     assert isinstance(site_result, IngestWebsiteResult)
     assert "https://acmecoffee.com" == site_result.url
     assert isinstance(store_result, IngestAppstoreResult)
@@ -418,3 +420,91 @@ async def test_async_on_progress_callbacks_are_awaited() -> None:
         await layers.jobs.attach(fake.create_job(duration=20)).wait(on_progress=record)
     assert "completed" == seen[-1]
     assert all("running" == s for s in seen[:-1])
+
+
+async def test_a_slow_poll_cannot_stretch_a_wait_past_its_timeout() -> None:
+    """A poll stuck for 10 s is abandoned at the deadline (plus one initial delay)."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(duration=10_000))
+        await job.refresh()
+        fake.faults.add(delay=10_000, route="GET /v1/jobs/{jobId}")
+        with anyio.fail_after(2):  # a hang guard, not a timing assertion
+            with pytest.raises(JobTimeoutError):
+                await job.wait(timeout=0.05)
+
+
+async def test_polls_answered_429_with_retry_after_zero_do_not_spin() -> None:
+    """Retry-After: 0 on every poll pauses at least a poll delay; the wait still times out."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(duration=10_000))
+        fake.faults.add(status=429, retry_after=0, route="GET /v1/jobs/{jobId}")
+        with anyio.fail_after(2), pytest.raises(JobTimeoutError):
+            await job.wait(timeout=0.1)
+    polls = len(polls_of(fake, job.id))
+    assert 0 < polls <= 0.1 / 0.005 + 2  # one per 5 ms (the scaled initial delay) at most
+
+
+async def test_a_refresh_that_sees_the_end_wakes_the_sleeping_waiter() -> None:
+    """With the next poll 1 s away, a refresh() seeing 'completed' ends wait() at once."""
+    slow = PollPolicy(initial=1.0, maximum=1.0)
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client(
+            poll=slow) as layers:
+        job_id = fake.create_job(duration=50)
+        job = layers.jobs.attach(job_id)
+        await job.refresh()  # running; the next scheduled poll is 1 s away
+        done = anyio.Event()
+
+        async def waiter() -> None:
+            await job.wait()
+            done.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(waiter)
+            await anyio.wait_all_tasks_blocked()  # the waiter now sleeps as the job's driver
+            assert layers._scheduler.state(job_id).driving
+            fake.advance(60)
+            await layers.jobs.attach(job_id).refresh()
+            with anyio.fail_after(0.5):  # a hang guard: without the wake-up it takes 1 s
+                await done.wait()
+    assert [200, 200] == polls_of(fake, job_id)
+
+
+async def test_joined_polls_share_the_owner_s_error() -> None:
+    """Two concurrent refreshes of an unknown job: one request, both get NotFoundError."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        errors: list[BaseException] = []
+
+        async def refresh() -> None:
+            try:
+                await layers.jobs.attach("job_NOPE").refresh()
+            except NotFoundError as exc:
+                errors.append(exc)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(refresh)
+            group.start_soon(refresh)
+    assert 2 == len(errors)
+    assert 1 == len(polls_of(fake, "job_NOPE"))
+
+
+async def test_many_job_helpers_raise_plain_errors_not_groups() -> None:
+    """Bad arguments raise ValueError before any request; a caller's error stays itself."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (5, 10)]
+        with pytest.raises(ValueError, match="timeout"):
+            await layers.jobs.wait_all(jobs, timeout=-1)
+        with pytest.raises(ValueError, match="limit"):
+            await layers.jobs.wait_all(jobs, limit=0)
+        assert [] == list(fake.journal)
+        with pytest.raises(KeyError):  # noqa: PT012 - the raise must come from the body
+            async with layers.jobs.as_completed(jobs) as finished:
+                async for _ in finished:
+                    raise KeyError("the caller's own bug")
+
+
+async def test_wait_all_timeout_bounds_the_whole_call() -> None:
+    """timeout= is for the whole wait_all, even when limit queues the jobs."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=10_000)) for _ in range(4)]
+        with anyio.fail_after(2), pytest.raises(JobTimeoutError):
+            await layers.jobs.wait_all(jobs, limit=1, timeout=0.05)

@@ -16,8 +16,10 @@ from layers_async import (
     APIError,
     APITimeoutError,
     AsyncLayers,
+    DecodeError,
     KillSwitchError,
     MockTransport,
+    NotFoundError,
     RateLimitError,
     Request,
     Response,
@@ -300,3 +302,67 @@ async def test_exception_inside_the_block_still_closes_the_session() -> None:
     finally:
         await runner.cleanup()
     assert layers.closed
+
+
+async def test_key_echoed_into_bodies_never_reaches_an_error() -> None:
+    """Echoed keys are scrubbed from excerpts (even across the cut), messages and details."""
+    echo = {"items": [{"id": "p1", "name": "ok"}, {"id": "p2", "note": KEY}], "nextCursor": None}
+    long_page = ("x" * 170 + f" X-Api-Key: {KEY}").encode()
+    transport = MockTransport(scripted(
+        answer(200, echo),
+        Response(status=502, headers={}, body=long_page),
+        answer(422, {"error": {"code": "VALIDATION", "message": "bad", "requestId": "req_1",
+                               "details": {"issues": [{"echo": f"key {KEY}"}]}}}),
+    ))
+    async with AsyncLayers(api_key=KEY, transport=transport, max_retries=0) as layers:
+        with pytest.raises(DecodeError) as page_error:
+            await layers.projects.list().collect()
+        with pytest.raises(ServerError) as gateway:
+            await layers.whoami()
+        with pytest.raises(ValidationError) as invalid:
+            await layers.whoami()
+    errors: list[Exception] = [page_error.value, gateway.value, invalid.value]
+    for error in errors:
+        text = f"{error!s} {error!r} {vars(error)}"
+        assert KEY not in text
+        assert KEY[:30] not in text  # not even the key id and the start of the secret
+
+
+async def test_a_borrowed_session_that_raises_for_status_still_maps_errors() -> None:
+    """A caller's raise_for_status=True session: a 404 is NotFoundError after one request."""
+    hits: list[str] = []
+
+    async def missing(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response({"error": {"code": "NOT_FOUND", "message": "nope",
+                                            "requestId": "req_1"}}, status=404)
+
+    app = web.Application()
+    app.router.add_get("/v1/projects/{id}", missing)
+    runner, url = await serve(app)
+    try:
+        async with aiohttp.ClientSession(raise_for_status=True) as session, AsyncLayers(
+                api_key=KEY, base_url=url, session=session) as layers:
+            with pytest.raises(NotFoundError):
+                await layers.projects.get("prj_1")
+    finally:
+        await runner.cleanup()
+    assert ["/v1/projects/prj_1"] == hits
+
+
+@pytest.mark.parametrize("bad", [".", "..", "a/b"])
+async def test_dot_segments_are_not_ids(bad: str) -> None:
+    """'.' and '..' would be folded away by URL normalisation: refused before sending."""
+    transport = MockTransport(scripted())
+    async with AsyncLayers(api_key=KEY, transport=transport) as layers:
+        with pytest.raises(ValueError, match="id"):
+            await layers.api_keys.kill(bad)
+        with pytest.raises(ValueError, match="id"):
+            await layers.projects.get(bad)
+    assert [] == transport.requests
+
+
+def test_user_agent_with_control_characters_is_refused() -> None:
+    """A CRLF in user_agent is a clear ValueError at construction."""
+    with pytest.raises(ValueError, match="user_agent"):
+        AsyncLayers(api_key=KEY, user_agent="me\r\nX-Evil: 1")

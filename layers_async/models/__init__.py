@@ -22,7 +22,14 @@ from .jobs import (
     JobSnapshot,
     JobStatus,
 )
-from .projects import BrandContext, IngestSourceState, IngestState, Project, ProjectArchiveResult
+from .projects import (
+    BrandContext,
+    IngestSourceState,
+    IngestState,
+    Project,
+    ProjectArchiveResult,
+    ProjectStatus,
+)
 
 __all__ = [
     "ApiKey",
@@ -49,6 +56,7 @@ __all__ = [
     "JobStatus",
     "Project",
     "ProjectArchiveResult",
+    "ProjectStatus",
     "RateLimitTier",
     "WhoAmI",
 ]

@@ -40,6 +40,7 @@ class Resource:
             query = {**params, "cursor": cursor}
             request = client.build("GET", path, params=query, timeout=timeout)
             response = await client.send(request)
-            return decode_page(decode_json(response, secrets=request.secrets), item_type)
+            return decode_page(decode_json(response, secrets=request.secrets), item_type,
+                               secrets=request.secrets)
 
         return AsyncPaginator(fetch)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from .._errors import LayersError
 from .._http import Timeout, segment
 from ..models.jobs import CancelResult, JobSnapshot
 from ._base import Resource
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from .._jobs import Job
 
 __all__ = ["Jobs"]
+
+R = TypeVar("R")
 
 
 class Jobs(Resource):
@@ -24,10 +27,12 @@ class Jobs(Resource):
         path = f"/v1/jobs/{segment(job_id, 'job_id')}"
         return await self._client.call("GET", path, JobSnapshot, timeout=timeout)
 
-    async def cancel(self, job_id: str, *, timeout: float | Timeout | None = None) -> CancelResult:
+    async def cancel(self, job_id: str, *, idempotency_key: str | None = None,
+                     timeout: float | Timeout | None = None) -> CancelResult:
         """Ask a job to stop. ``accepted`` is False (with ``reason``) when it is already
         terminal or in a stage that can't be interrupted (``JOB_CANCEL_UNAVAILABLE``)."""
-        return await self._client._scheduler.cancel(job_id, timeout=timeout)
+        return await self._client._scheduler.cancel(job_id, idempotency_key=idempotency_key,
+                                                    timeout=timeout)
 
     def attach(self, job_id: str, *, kind: str | None = None) -> Job[Any]:
         """A handle on a job started elsewhere (no request is made)."""
@@ -37,19 +42,31 @@ class Jobs(Resource):
         """A handle from ``job.resume_token()``, resuming with the same poll cadence."""
         return self._client._scheduler.resume(token)
 
-    async def wait_all(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
-                       timeout: float | None = None, return_exceptions: bool = False) -> list[Any]:
+    @overload
+    async def wait_all(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
+                       timeout: float | None = None,
+                       return_exceptions: Literal[False] = False) -> list[R]: ...
+
+    @overload
+    async def wait_all(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
+                       timeout: float | None = None,
+                       return_exceptions: Literal[True]) -> list[R | LayersError]: ...
+
+    async def wait_all(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
+                       timeout: float | None = None,
+                       return_exceptions: bool = False) -> list[R] | list[R | LayersError]:
         """Wait on many jobs (``limit`` at a time); results in the order given.
 
-        The first failure cancels the rest and is raised, unless
-        ``return_exceptions`` puts each job's error in its place instead.
+        ``timeout`` bounds the whole call. The first failure cancels the rest and
+        is raised as itself, unless ``return_exceptions`` puts each job's error
+        in its place instead.
         """
         return await self._client._scheduler.wait_all(
             jobs, limit=limit, timeout=timeout, return_exceptions=return_exceptions)
 
-    def as_completed(self, jobs: Sequence[Job[Any]], *, limit: int | None = None,
+    def as_completed(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
                      timeout: float | None = None
-                     ) -> AbstractAsyncContextManager[AsyncIterator[Job[Any]]]:
+                     ) -> AbstractAsyncContextManager[AsyncIterator[Job[R]]]:
         """Jobs as they finish::
 
             async with layers.jobs.as_completed(jobs) as finished:
