@@ -21,14 +21,18 @@ _ROTATE_WARNING = (
 
 
 async def whoami(request: web.Request) -> web.StreamResponse:
-    """GET /v1/whoami in the newest shape, plus ``creditBalance``."""
+    """GET /v1/whoami in the newest shape, plus ``creditBalance``.
+
+    The organization is the one the request acts as (a child under X-Layers-Organization);
+    the key fields (scopes, tier, id) stay the calling key's.
+    """
     _, org, key = caller(request)
     return json_response(
         {
             "organizationId": org.id,
             "workspaceId": org.id,
             "organizationName": org.name,
-            "parentOrganizationId": None,
+            "parentOrganizationId": org.parent_id,
             "scopes": list(key.scopes),
             "rateLimitTier": key.tier,
             "apiKeyId": key.id,

@@ -6,7 +6,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from ._errors import json_response, not_found
+from ._errors import ApiError, json_response, not_found
 from ._pagination import decode_cursor, encode_cursor, parse_limit
 from ._state import Installation, Org, caller
 from ._validation import Checker, query_issue, read_object
@@ -24,14 +24,26 @@ def installation_or_404(org: Org) -> Installation:
 
 
 async def get_install_url(request: web.Request) -> web.StreamResponse:
-    """GET /v1/github/installation/install-url: ``returnUrl`` must be https."""
-    state, _, _ = caller(request)
+    """GET /v1/github/installation/install-url: ``returnUrl`` must be https (else 422) on a host
+    of the key's allowlist (else 403 RETURN_URL_NOT_ALLOWED)."""
+    state, _, key = caller(request)
     return_url = request.query.get("returnUrl")
     if not return_url:
         raise query_issue("returnUrl", "Required.")
     parts = urlsplit(return_url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise query_issue("returnUrl", "Must be an https URL.") from None
     if parts.scheme != "https" or not parts.hostname:
         raise query_issue("returnUrl", "Must be an https URL.")
+    if not key.allows_return_host(parts.hostname, port):
+        raise ApiError(
+            403,
+            "RETURN_URL_NOT_ALLOWED",
+            "The returnUrl host is not on this API key's allowlist.",
+            details={"host": parts.hostname},
+        )
     token = request.query.get("state") or state.ids.state_token()
     url = f"https://github.com/apps/layers/installations/new?state={quote(token, safe='')}"
     return json_response(

@@ -26,6 +26,7 @@ from ._validation import Checker, read_object
 
 PLATFORMS = ("ios", "android", "web", "react-native", "flutter", "expo")
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')  # one entity-tag of a list; group 1: opaque-tag
 
 
 def job_json(state: State, job: JobRecord) -> dict[str, Any]:
@@ -158,14 +159,17 @@ def _job_or_404(request: web.Request) -> tuple[State, Org, JobRecord]:
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match uses weak comparison (RFC 9110 13.1.2): ``W/`` is ignored on both sides."""
     if header is None:
         return False
-    candidates = [part.strip() for part in header.split(",")]
-    return "*" in candidates or etag in candidates
+    if header.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(match.group(1) == opaque for match in _ENTITY_TAG.finditer(header))
 
 
 async def get_job(request: web.Request) -> web.StreamResponse:
-    """GET /v1/jobs/{jobId}: strong ETag per state; 304 when If-None-Match matches."""
+    """GET /v1/jobs/{jobId}: strong ETag per state; 304 when If-None-Match matches (weakly)."""
     state, _, job = _job_or_404(request)
     body = json.dumps(job_json(state, job), separators=(",", ":")).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'

@@ -39,8 +39,10 @@ class RequestContext:
     template: str | None
     rate_class: str
     key: KeyRecord | None = None
+    org_id: str | None = None  # the organization the request acts as (X-Layers-Organization)
     rate_headers: dict[str, str] = attrs.Factory(dict)
     dropped: bool = False
+    replayed: bool = False  # answered from the idempotency store
 
 
 # aiohttp runs each request in its own task, so a context variable is per request (and,

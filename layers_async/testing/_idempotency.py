@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import attrs
 from aiohttp import web
@@ -24,22 +25,41 @@ class StoredResponse:
     status: int
     body: bytes
     headers: dict[str, str]
+    request_id: str
     at: float
+
+
+def body_digest(body: bytes) -> str:
+    """A digest of the body that ignores JSON key order and whitespace.
+
+    A JSON body is hashed in canonical form (sorted keys, no spaces); anything else, the empty
+    body included, as raw bytes.
+    """
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError)
+        return "raw:" + hashlib.sha256(body).hexdigest()
+    return "json:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @web.middleware
 async def idempotency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Replay or refuse repeated Idempotency-Keys per (key id, method + route template)."""
+    """Replay or refuse repeated Idempotency-Keys.
+
+    Keys are isolated per (API key, acting organization, method, concrete path with query):
+    README section 4 isolates them per (API key, endpoint), and another resource is another
+    endpoint. A replay repeats the original status, body and ``X-Request-Id``.
+    """
     state = request.app[STATE]
     ctx = context(request)
     idempotency_key = request.headers.get("Idempotency-Key")
     if request.method not in _MUTATING or ctx.route is None or not idempotency_key:
         return await handler(request)
-    body = await request.read()
-    digest = hashlib.sha256(body).hexdigest()
-    key = context(request).key
+    digest = body_digest(await request.read())
+    key = ctx.key
     assert key is not None  # the auth middleware ran
-    slot = (key.id, f"{request.method} {ctx.route.path}", idempotency_key)
+    org_id = ctx.org_id if ctx.org_id is not None else key.org_id
+    slot = (key.id, org_id, request.method, request.path_qs, idempotency_key)
     now = state.clock.now()
     stored = state.idempotency.get(slot)
     if stored is not None and now - stored.at < IDEMPOTENCY_WINDOW:
@@ -49,6 +69,8 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
                 "IDEMPOTENCY_CONFLICT",
                 "This Idempotency-Key was already used with a different request body.",
             )
+        ctx.request_id = stored.request_id  # verbatim: the body's requestId and the header agree
+        ctx.replayed = True
         return web.Response(status=stored.status, body=stored.body, headers=stored.headers)
     try:
         response = await handler(request)
@@ -65,6 +87,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
             status=response.status,
             body=response.body,
             headers={n: response.headers[n] for n in _REPLAYED_HEADERS if n in response.headers},
+            request_id=ctx.request_id,
             at=now,
         )
     return response

@@ -1,4 +1,4 @@
-"""The journal: every request the fake received, recorded once its response exists."""
+"""The journal: every request the fake received, in the order it arrived."""
 
 from __future__ import annotations
 
@@ -21,7 +21,14 @@ SECRET_HEADERS = frozenset({"x-api-key", "authorization"})
 
 @attrs.frozen(kw_only=True)
 class JournalEntry:
-    """One request and the status it got (``None`` when the connection was dropped)."""
+    """One request and the status it got.
+
+    Entries are in receipt order: an entry takes its place when the request arrives (``at`` is
+    that API time) and is completed when the response exists. ``status`` is ``None`` while the
+    request is still in flight and when the connection was dropped. ``request_id`` is the
+    ``X-Request-Id`` the response carried; an idempotent replay carries the original request's
+    id (and ``replayed`` is True), so a replay shares its id with the entry it repeats.
+    """
 
     method: str
     path: str
@@ -34,13 +41,33 @@ class JournalEntry:
     api_key_id: str | None
     at: float
     route: str | None = None
+    replayed: bool = False
 
 
 @web.middleware
 async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Record the request once its response exists; render every error as an envelope."""
+    """Journal the request on arrival, complete the entry at the end; render every error."""
     state = request.app[STATE]
     ctx = context(request)
+    slot = len(state.journal)
+    arrived = JournalEntry(
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers={
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in SECRET_HEADERS
+        },
+        body=b"",
+        json=None,
+        status=None,
+        request_id=ctx.request_id,
+        api_key_id=None,
+        at=state.clock.now(),
+        route=ctx.template,
+    )
+    state.journal.append(arrived)
     body = b""
     response: web.StreamResponse | None = None
     try:
@@ -55,24 +82,14 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
         error = ApiError(500, "SERVER_ERROR", "The fake server crashed; see the test log.")
         response = error_response(ctx.request_id, error)
     finally:
-        state.journal.append(
-            JournalEntry(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers={
-                    name: value
-                    for name, value in request.headers.items()
-                    if name.lower() not in SECRET_HEADERS
-                },
-                body=body,
-                json=_parse_json(body),
-                status=None if ctx.dropped or response is None else response.status,
-                request_id=ctx.request_id,
-                api_key_id=ctx.key.id if ctx.key is not None else None,
-                at=state.clock.now(),
-                route=ctx.template,
-            )
+        state.journal[slot] = attrs.evolve(
+            arrived,
+            body=body,
+            json=_parse_json(body),
+            status=None if ctx.dropped or response is None else response.status,
+            request_id=ctx.request_id,
+            api_key_id=ctx.key.id if ctx.key is not None else None,
+            replayed=ctx.replayed,
         )
     return response
 

@@ -1,5 +1,5 @@
 """The request pipeline, outermost first: request id, journal, faults, auth, kill switch,
-scope, rate limit, idempotency; the route handler runs last.
+acting organization, scope, rate limit, idempotency; the route handler runs last.
 
 The journal, faults and idempotency steps live in their own modules; the rest is here.
 """
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ._context import (
     LONG_RUNNING,
+    WRITE_LIGHT,
     Handler,
     RequestContext,
     RouteSpec,
@@ -24,8 +25,8 @@ from ._errors import ApiError
 from ._faults import faults_middleware
 from ._idempotency import idempotency_middleware
 from ._journal import journal_middleware
-from ._ratelimit import DEFAULT_MAX_RUNNING_JOBS
-from ._state import KEY_PATTERN, STATE, KeyRecord, State
+from ._ratelimit import DEFAULT_MAX_RUNNING_JOBS, TIER_WRITE_DAILY_CAP
+from ._state import KEY_PATTERN, STATE, KeyRecord, State, caller
 
 ROUTE_SPECS: web.AppKey[Mapping[tuple[str, str], RouteSpec]] = web.AppKey(
     "layers_fake_routes", Mapping
@@ -62,7 +63,9 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """401 unless the request carries a known key in an accepted header."""
     state = request.app[STATE]
-    context(request).key = _authenticate(state, request)
+    ctx = context(request)
+    ctx.key = _authenticate(state, request)
+    ctx.org_id = ctx.key.org_id
     return await handler(request)
 
 
@@ -86,11 +89,31 @@ async def kill_switch_middleware(request: web.Request, handler: Handler) -> web.
 
 
 @web.middleware
+async def organization_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Act as the direct child org named by ``X-Layers-Organization`` (needs ``org:admin``).
+
+    ``org_<uuid>`` or the bare UUID; any org that is not a direct child of the key's org
+    (unknown, a sibling, a grandchild, the key's own org) answers 404 NOT_FOUND, so the header
+    never reveals whether an org exists.
+    """
+    named = request.headers.get("X-Layers-Organization")
+    if named is None:
+        return await handler(request)
+    state = request.app[STATE]
+    key = _key(request)
+    if not key.grants("org:admin"):
+        raise _forbidden("org:admin")
+    child = state.child_org(state.orgs[key.org_id], named.strip())
+    if child is None:
+        raise ApiError(404, "NOT_FOUND", "Organization not found.")
+    context(request).org_id = child.id
+    return await handler(request)
+
+
+@web.middleware
 async def scope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """403 FORBIDDEN_SCOPE when the key lacks the route's scope (``*`` grants all)."""
     key = _key(request)
-    if "X-Layers-Organization" in request.headers and not key.grants("org:admin"):
-        raise _forbidden("org:admin")
     spec = context(request).route
     if spec is not None and spec.scope is not None and not key.grants(spec.scope):
         raise _forbidden(spec.scope)
@@ -99,15 +122,15 @@ async def scope_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """429 when the key's bucket for this class is empty or the org runs too many jobs."""
+    """429 when the key's bucket for this class is empty, the key spent its daily write-light
+    calls, or the (acting) org runs too many jobs."""
     state = request.app[STATE]
     if not state.rate_limits:
         return await handler(request)
     ctx = context(request)
-    key = _key(request)
+    _, org, key = caller(request)
     now = state.clock.now()
     if ctx.rate_class == LONG_RUNNING and ctx.route is not None:
-        org = state.orgs[key.org_id]
         state.settle(org)
         cap = state.max_running_jobs
         if cap is None:
@@ -121,6 +144,17 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
                 details={"reason": "concurrent_jobs", "limit": cap},
                 headers={"Retry-After": str(wait)},
             )
+    if ctx.rate_class == WRITE_LIGHT:
+        daily_cap = state.write_daily_cap or TIER_WRITE_DAILY_CAP[key.tier]
+        frees_in = state.daily_writes.retry_after(key.id, daily_cap, now)
+        if frees_in is not None:
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                f"Daily limit of {daily_cap} write-light requests reached.",
+                details={"reason": "daily_cap"},
+                headers={"Retry-After": str(frees_in)},
+            )
     decision = state.limiter.take(key.id, key.tier, ctx.rate_class, now)
     ctx.rate_headers = decision.headers()
     if not decision.allowed:
@@ -131,6 +165,8 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             details={"reason": "rate_limit", "endpointClass": ctx.rate_class},
             headers={"Retry-After": str(decision.retry_after)},
         )
+    if ctx.rate_class == WRITE_LIGHT:
+        state.daily_writes.record(key.id, now)
     return await handler(request)
 
 
@@ -140,6 +176,7 @@ MIDDLEWARES = (
     faults_middleware,
     auth_middleware,
     kill_switch_middleware,
+    organization_middleware,
     scope_middleware,
     rate_limit_middleware,
     idempotency_middleware,

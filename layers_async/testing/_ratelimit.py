@@ -1,8 +1,10 @@
-"""Token buckets per (key, endpoint class), holding one minute of the tier's figure."""
+"""Token buckets per (key, endpoint class), holding one minute of the tier's figure, and the
+per-key daily cap on write-light calls."""
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 
 import attrs
@@ -15,6 +17,12 @@ TIER_RPM: Mapping[str, Mapping[str, int]] = {
     "pilot": {READ_LIGHT: 1200, WRITE_LIGHT: 600, LONG_RUNNING: 60},
     "partner": {READ_LIGHT: 6000, WRITE_LIGHT: 3000, LONG_RUNNING: 300},
 }
+
+#: Write-light calls per key per day by tier (README section 3).
+TIER_WRITE_DAILY_CAP: Mapping[str, int] = {"standard": 10_000, "pilot": 100_000, "partner": 500_000}
+
+#: The daily cap's window: a rolling 24 h of API time (rolling rather than calendar: inferred).
+DAY = 24 * 3600.0
 
 _EPSILON = 1e-9
 
@@ -100,3 +108,28 @@ class RateLimiter:
             reset=math.ceil((bucket.capacity - bucket.tokens) / bucket.rate),
             retry_after=max(1, math.ceil(missing / bucket.rate - _EPSILON)),
         )
+
+
+class DailyWrites:
+    """Write-light calls per key over a rolling 24 h of API time."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, deque[float]] = {}
+
+    def _window(self, key_id: str, now: float) -> deque[float]:
+        calls = self._calls.setdefault(key_id, deque())
+        while calls and calls[0] + DAY <= now:
+            calls.popleft()
+        return calls
+
+    def retry_after(self, key_id: str, cap: int, now: float) -> int | None:
+        """None while the key has calls left in the window, else seconds until one frees."""
+        calls = self._window(key_id, now)
+        if len(calls) < cap:
+            return None
+        frees_at = calls[len(calls) - cap] + DAY
+        return max(1, math.ceil(frees_at - now - _EPSILON))
+
+    def record(self, key_id: str, now: float) -> None:
+        """Count one write-light call."""
+        self._window(key_id, now).append(now)

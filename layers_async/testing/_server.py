@@ -26,15 +26,37 @@ class FakeLayers:
     """A fake Layers API on ``host:port`` for tests (``async with FakeLayers() as fake``).
 
     Time runs at ``time_scale`` API seconds per loop second and jumps with ``advance``; job
-    states, rate-limit buckets, the 24 h idempotency window and delay faults all use it.
-    ``max_running_jobs=None`` applies a per-tier cap on concurrently running jobs of 100
-    (standard), 300 (pilot) or 1,500 (partner): inferred numbers, the docs do not print them.
-    ``auth="both"`` follows the older docs (X-Api-Key, Bearer as fallback, X-Api-Key wins);
-    ``auth="bearer"`` the newer ones (only ``Authorization: Bearer``).
+    states, rate-limit buckets, the daily write cap, the 24 h idempotency window and delay
+    faults all use it. ``max_running_jobs=None`` applies a per-tier cap on concurrently running
+    jobs of 100 (standard), 300 (pilot) or 1,500 (partner): inferred numbers, the docs do not
+    print them. ``write_daily_cap=None`` caps write-light calls per key per rolling 24 h at the
+    tier's documented 10,000 / 100,000 / 500,000; pass a small number to test the cap (429
+    ``RATE_LIMITED``, ``details.reason`` ``"daily_cap"``, ``Retry-After`` until a call leaves
+    the window). ``auth="both"`` follows the older docs (X-Api-Key, Bearer as fallback,
+    X-Api-Key wins); ``auth="bearer"`` the newer ones (only ``Authorization: Bearer``).
+
+    ``return_url_hosts`` is the returnUrl allowlist of the default key and of keys added
+    without their own: a returnUrl on another host answers 403 ``RETURN_URL_NOT_ALLOWED``.
+    ``None`` (the default) allows any host, a convenience of the fake: real keys carry an
+    allowlist set in the dashboard.
+
+    A key with ``org:admin`` (or ``*``) acts inside a direct child organization (see
+    ``add_org(parent_id=...)``) by sending ``X-Layers-Organization: org_<id>`` (or the bare
+    UUID): projects, jobs, credits and whoami are then the child's, while rate limits stay the
+    calling key's.
 
     At ``time_scale=1000`` a millisecond of loopback latency is a second of API time, which
     refills a token of most buckets: rate-limit tests are exact at ``time_scale=1`` plus
     ``advance``.
+
+    Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
+    installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
+    installation, and any ingest into an archived project, answer 409 ``CONFLICT``; a request
+    body over 1 MiB answers 413 (code ``BAD_REQUEST``); an ``X-Layers-Organization`` naming
+    anything but a direct child of the key's organization (the key's own included) answers 404
+    ``NOT_FOUND``; the daily cap is a rolling window; the ``X-RateLimit-Limit/Remaining/Reset``
+    header names, ``SERVER_ERROR`` for 5xx, the ``project_ingest_appstore`` job kind, stage
+    timings and the ``error`` object of failed jobs are guesses too.
     """
 
     def __init__(
@@ -49,6 +71,8 @@ class FakeLayers:
         host: str = "127.0.0.1",
         port: int = 0,
         credits: int = 6000,
+        write_daily_cap: int | None = None,
+        return_url_hosts: Sequence[str] | None = None,
     ) -> None:
         self._clock = Clock(time_scale)
         self._faults = Faults(seed)
@@ -61,6 +85,8 @@ class FakeLayers:
             max_running_jobs=max_running_jobs,
             credits=credits,
             faults=self._faults,
+            write_daily_cap=write_daily_cap,
+            return_url_hosts=_hosts(return_url_hosts),
         )
         self._key = self._state.add_key(
             self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"
@@ -169,22 +195,47 @@ class FakeLayers:
         tier: str | None = None,
         organization_id: str | None = None,
         name: str = "added",
+        return_url_hosts: Sequence[str] | None = None,
     ) -> str:
-        """Mint another key (default: in the default org) and return its full key string."""
+        """Mint another key (default: in the default org) and return its full key string.
+
+        ``return_url_hosts`` is the key's returnUrl allowlist (None: the fake's
+        ``return_url_hosts``).
+        """
         org = self._org(organization_id)
         if isinstance(scopes, str):
             raise TypeError("scopes must be a sequence of strings, not a string")
         key = self._state.add_key(
-            org, env=env, scopes=tuple(scopes), tier=tier or org.tier, name=name
+            org,
+            env=env,
+            scopes=tuple(scopes),
+            tier=tier or org.tier,
+            name=name,
+            return_url_hosts=_hosts(return_url_hosts),
         )
         return key.full_key
 
     def add_org(
-        self, *, name: str = "Other Org", tier: str | None = None, credits: int = 6000
+        self,
+        *,
+        name: str = "Other Org",
+        tier: str | None = None,
+        credits: int = 6000,
+        parent_id: str | None = None,
     ) -> str:
-        """Create another organization (for cross-org tests) and return its id."""
+        """Create another organization and return its id.
+
+        With ``parent_id=None`` it is a separate top-level org (for cross-org tests); with a
+        parent's id (``parent_id=fake.organization_id`` for the default org) it is that org's
+        child, which the parent's ``org:admin`` keys reach with ``X-Layers-Organization``.
+        """
+        if parent_id is not None:
+            parent_id = self._org(parent_id).id
         org = self._state.add_org(
-            name=name, tier=tier or self._state.default_org.tier, credits=credits
+            name=name,
+            tier=tier or self._state.default_org.tier,
+            credits=credits,
+            parent_id=parent_id,
         )
         return org.id
 
@@ -215,7 +266,11 @@ class FakeLayers:
 
     @property
     def journal(self) -> Sequence[JournalEntry]:
-        """Every request received, in order, without X-Api-Key / Authorization."""
+        """Every request received, in order of arrival, without X-Api-Key / Authorization.
+
+        An entry appears when its request arrives and gets its status when the response
+        exists (``None`` until then, and for dropped connections).
+        """
         return self._state.journal
 
     @property
@@ -332,6 +387,14 @@ class FakeLayers:
     def __repr__(self) -> str:
         where = self._base_url or "not started"
         return f"<FakeLayers {where} tier={self._state.default_org.tier!r}>"
+
+
+def _hosts(hosts: Sequence[str] | None) -> frozenset[str] | None:
+    if hosts is None:
+        return None
+    if isinstance(hosts, str):
+        raise TypeError("return_url_hosts must be a sequence of host names, not a string")
+    return frozenset(host.strip().lower() for host in hosts)
 
 
 def _check_outcome(outcome: str, duration: float | None) -> None:

@@ -24,7 +24,7 @@ from ._jobs import (
     JobScript,
     job_view,
 )
-from ._ratelimit import RateLimiter
+from ._ratelimit import DailyWrites, RateLimiter
 from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class KeyRecord:
     deleted: bool = False
     rotated_at: float | None = None
     revoked_at: float | None = None
+    return_url_hosts: frozenset[str] | None = None  # None: any host may be a returnUrl
 
     @property
     def full_key(self) -> str:
@@ -68,6 +69,15 @@ class KeyRecord:
     def grants(self, scope: str) -> bool:
         """Whether this key carries ``scope`` (``*`` grants everything)."""
         return "*" in self.scopes or scope in self.scopes
+
+    def allows_return_host(self, host: str, port: int | None) -> bool:
+        """Whether a returnUrl on ``host`` (and ``port``) is on this key's allowlist."""
+        if self.return_url_hosts is None:
+            return True
+        host = host.lower()
+        return host in self.return_url_hosts or (
+            port is not None and f"{host}:{port}" in self.return_url_hosts
+        )
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -165,6 +175,7 @@ class Org:
     name: str
     tier: str
     credits: int
+    parent_id: str | None = None
     api_access_revoked: bool = False
     projects: dict[str, Project] = attrs.Factory(dict)
     project_seq: int = 0
@@ -190,6 +201,8 @@ class State:
         max_running_jobs: int | None,
         credits: int,
         faults: Faults,
+        write_daily_cap: int | None = None,
+        return_url_hosts: frozenset[str] | None = None,
     ) -> None:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
@@ -197,6 +210,8 @@ class State:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         if max_running_jobs is not None and max_running_jobs < 0:
             raise ValueError("max_running_jobs must be >= 0")
+        if write_daily_cap is not None and write_daily_cap < 1:
+            raise ValueError("write_daily_cap must be >= 1 or None")
         self.clock = clock
         self.ids = Ids(seed)
         self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
@@ -205,6 +220,9 @@ class State:
         self.rate_limits = rate_limits
         self.max_running_jobs = max_running_jobs
         self.limiter = RateLimiter()
+        self.daily_writes = DailyWrites()
+        self.write_daily_cap = write_daily_cap
+        self.return_url_hosts = return_url_hosts
         self.faults = faults
         self.journal: list[JournalEntry] = []
         self.orgs: dict[str, Org] = {}
@@ -212,30 +230,51 @@ class State:
         self.keys_by_public_id: dict[str, KeyRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.scripts: deque[JobScript] = deque()
-        self.idempotency: dict[tuple[str, str, str], StoredResponse] = {}
+        self.idempotency: dict[tuple[str, str, str, str, str], StoredResponse] = {}
         self._heap_counter = 0
         self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
 
     # -- organizations and keys -------------------------------------------------------------
 
-    def add_org(self, *, name: str, tier: str, credits: int) -> Org:
+    def add_org(self, *, name: str, tier: str, credits: int, parent_id: str | None = None) -> Org:
         """Create an organization with seeded credit events and repositories."""
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
-        org = Org(id=f"org_{self.ids.uuid()}", name=name, tier=tier, credits=credits)
+        if parent_id is not None and parent_id not in self.orgs:
+            raise ValueError(f"unknown parent organization {parent_id!r}")
+        org = Org(
+            id=f"org_{self.ids.uuid()}", name=name, tier=tier, credits=credits, parent_id=parent_id
+        )
         org.credit_events = credit_events(self.ids, self.data_rng, self.clock)
         org.repos = [repo(self.data_rng, f"acme/{name}", i) for i, name in enumerate(REPO_NAMES)]
         self.orgs[org.id] = org
         return org
 
+    def child_org(self, parent: Org, org_id: str) -> Org | None:
+        """A direct child of ``parent`` by ``org_<uuid>`` or bare UUID; None for any other org."""
+        wanted = org_id if org_id.startswith("org_") else f"org_{org_id}"
+        child = self.orgs.get(wanted)
+        if child is None or child.parent_id != parent.id:
+            return None
+        return child
+
     def add_key(
-        self, org: Org, *, env: str, scopes: tuple[str, ...], tier: str, name: str
+        self,
+        org: Org,
+        *,
+        env: str,
+        scopes: tuple[str, ...],
+        tier: str,
+        name: str,
+        return_url_hosts: frozenset[str] | None = None,
     ) -> KeyRecord:
-        """Mint a key for ``org``."""
+        """Mint a key for ``org`` (``return_url_hosts`` None: the fake's default allowlist)."""
         if env not in ("live", "test"):
             raise ValueError("env must be 'live' or 'test'")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
+        if return_url_hosts is None:
+            return_url_hosts = self.return_url_hosts
         key = KeyRecord(
             id=f"key_{self.ids.uuid()}",
             org_id=org.id,
@@ -246,6 +285,7 @@ class State:
             tier=tier,
             name=name,
             created_at=self.clock.now(),
+            return_url_hosts=return_url_hosts,
         )
         self.keys[key.id] = key
         self.keys_by_public_id[key.public_id] = key
@@ -443,9 +483,13 @@ STATE: web.AppKey[State] = web.AppKey("layers_fake_state", State)
 
 
 def caller(request: web.Request) -> tuple[State, Org, KeyRecord]:
-    """The state, organization and key behind an authenticated request."""
+    """The state, the organization the request acts as, and the key behind it.
+
+    The organization is the key's own, or the child named by ``X-Layers-Organization``.
+    """
     state = request.app[STATE]
-    key = context(request).key
+    ctx = context(request)
+    key = ctx.key
     if key is None:  # pragma: no cover - the auth middleware guarantees a key
         raise RuntimeError("handler reached without an authenticated key")
-    return state, state.orgs[key.org_id], key
+    return state, state.orgs[ctx.org_id if ctx.org_id is not None else key.org_id], key

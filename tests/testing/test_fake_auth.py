@@ -96,15 +96,116 @@ async def test_scope_list_is_echoed_by_whoami(api: Api, fake: FakeLayers) -> Non
 
 
 async def test_organization_header_needs_org_admin(api: Api, fake: FakeLayers) -> None:
-    """X-Layers-Organization needs org:admin (or *); with it, it is accepted and ignored."""
-    header = {"X-Layers-Organization": "org_child"}
-    assert 200 == (await api("GET", "/v1/whoami", headers=header)).status
-    admin = fake.add_key(scopes=["org:admin"])
-    assert 200 == (await api("GET", "/v1/whoami", key=admin, headers=header)).status
+    """X-Layers-Organization needs org:admin (or *): 403 FORBIDDEN_SCOPE otherwise."""
+    child = fake.add_org(name="Child Co", parent_id=fake.organization_id)
+    header = {"X-Layers-Organization": child}
+    for key in (fake.api_key, fake.add_key(scopes=["org:admin"])):
+        reply = await api("GET", "/v1/whoami", key=key, headers=header)
+        assert 200 == reply.status
+        assert child == reply.json()["organizationId"]
     plain = fake.add_key(scopes=["projects:read"])
     reply = await api("GET", "/v1/whoami", key=plain, headers=header)
     assert 403 == reply.status
     assert "FORBIDDEN_SCOPE" == reply.error["code"]
+    assert {"requiredScope": "org:admin"} == reply.error["details"]
+
+
+async def test_acting_in_a_child_org_changes_whoami(api: Api, fake: FakeLayers) -> None:
+    """whoami answers as the child (its id, name, parent and credits), keyed by the caller."""
+    child = fake.add_org(name="Child Co", credits=75, parent_id=fake.organization_id)
+    for named in (child, child.removeprefix("org_")):
+        body = (await api("GET", "/v1/whoami", headers={"X-Layers-Organization": named})).json()
+        assert {
+            "organizationId": child,
+            "workspaceId": child,
+            "organizationName": "Child Co",
+            "parentOrganizationId": fake.organization_id,
+            "scopes": ["*"],
+            "rateLimitTier": "standard",
+            "apiKeyId": fake.api_key_id,
+            "creditBalance": 75,
+        } == body
+    credits = (await api("GET", "/v1/credits", headers={"X-Layers-Organization": child})).json()
+    assert (child, 75) == (credits["organizationId"], credits["balance"])
+    assert (await api("GET", "/v1/whoami")).json()["parentOrganizationId"] is None
+    child_key = fake.add_key(organization_id=child)
+    own = (await api("GET", "/v1/whoami", key=child_key)).json()
+    assert (child, fake.organization_id) == (own["organizationId"], own["parentOrganizationId"])
+
+
+async def test_acting_in_a_child_org_uses_its_projects_and_jobs(
+    start_fake: StartFake,
+) -> None:
+    """Projects, the GitHub installation and jobs made under the header are the child's."""
+    api = await start_fake(time_scale=1)
+    fake = api.fake
+    child = fake.add_org(parent_id=fake.organization_id)
+    as_child = {"X-Layers-Organization": child}
+    created = await api(
+        "POST", "/v1/projects", json={"name": "C", "timezone": "UTC"}, headers=as_child
+    )
+    assert 201 == created.status
+    project = created.json()
+    assert child == project["organizationId"]
+    assert [] == (await api("GET", "/v1/projects")).json()["items"]
+    listed = (await api("GET", "/v1/projects", headers=as_child)).json()["items"]
+    assert [project["id"]] == [item["id"] for item in listed]
+    assert 404 == (await api("GET", f"/v1/projects/{project['id']}")).status
+    path = f"/v1/projects/{project['id']}/ingest/github"
+    body = {"repoFullName": "acme/acme-mobile"}
+    assert 409 == (await api("POST", path, json=body, headers=as_child)).status  # no install
+    await api.install()  # the parent's installation does not help the child
+    assert 409 == (await api("POST", path, json=body, headers=as_child)).status
+    install = {"installationId": 7, "state": "s"}
+    registered = await api("POST", "/v1/github/installation", json=install, headers=as_child)
+    assert 201 == registered.status
+    accepted = await api("POST", path, json=body, headers=as_child)
+    assert 202 == accepted.status
+    job_id = accepted.json()["jobId"]
+    assert 404 == (await api("GET", f"/v1/jobs/{job_id}")).status
+    assert 200 == (await api("GET", f"/v1/jobs/{job_id}", headers=as_child)).status
+    fake.advance(250)
+    job = (await api("GET", f"/v1/jobs/{job_id}", headers=as_child)).json()
+    assert "completed" == job["status"]
+
+
+async def test_rate_limits_stay_per_key_in_a_child_org(start_fake: StartFake) -> None:
+    """Requests acting in a child draw from the calling key's buckets."""
+    api = await start_fake(time_scale=1)
+    child = api.fake.add_org(parent_id=api.fake.organization_id)
+    first = await api("GET", "/v1/whoami")
+    second = await api("GET", "/v1/whoami", headers={"X-Layers-Organization": child})
+    assert ("119", "118") == (
+        first.headers["X-RateLimit-Remaining"],
+        second.headers["X-RateLimit-Remaining"],
+    )
+
+
+async def test_organization_header_404s_for_anything_but_a_direct_child(
+    api: Api, fake: FakeLayers
+) -> None:
+    """Unknown orgs, unrelated orgs, grandchildren and the key's own org answer 404 NOT_FOUND."""
+    child = fake.add_org(parent_id=fake.organization_id)
+    grandchild = fake.add_org(parent_id=child)
+    stranger = fake.add_org()
+    for named in (
+        "org_child",
+        "org_00000000-0000-4000-8000-000000000000",
+        stranger,
+        grandchild,
+        fake.organization_id,
+    ):
+        reply = await api("GET", "/v1/projects", headers={"X-Layers-Organization": named})
+        assert 404 == reply.status, named
+        assert "NOT_FOUND" == reply.error["code"]
+    child_key = fake.add_key(organization_id=child)
+    upward = {"X-Layers-Organization": fake.organization_id}
+    assert 404 == (await api("GET", "/v1/whoami", key=child_key, headers=upward)).status
+    down = {"X-Layers-Organization": grandchild}
+    assert (
+        grandchild
+        == (await api("GET", "/v1/whoami", key=child_key, headers=down)).json()["organizationId"]
+    )
 
 
 async def test_kill_switch_for_one_key(api: Api, fake: FakeLayers) -> None:
@@ -235,3 +336,5 @@ def test_add_key_validation() -> None:
         fake.key_id("lp_test_nope")
     with pytest.raises(ValueError, match="tier"):
         fake.add_org(tier="gold")
+    with pytest.raises(ValueError, match="organization"):
+        fake.add_org(parent_id="org_nope")

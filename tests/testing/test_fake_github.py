@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .fakehttp import Api
+from layers_async.testing import FakeLayers
+
+from .fakehttp import Api, Reply, StartFake
 
 pytestmark = pytest.mark.anyio
 
@@ -131,3 +133,40 @@ async def test_ingested_repo_becomes_visible(api: Api) -> None:
     found = (await api("GET", "/v1/github/repos", params={"search": "elsewhere"})).json()["items"]
     assert ["someone/elsewhere"] == [repo["fullName"] for repo in found]
     assert "someone" == found[0]["owner"]
+
+
+async def _install_url(api: Api, return_url: str, key: str | None = None) -> Reply:
+    params = {"returnUrl": return_url}
+    if key is None:
+        return await api("GET", "/v1/github/installation/install-url", params=params)
+    return await api("GET", "/v1/github/installation/install-url", params=params, key=key)
+
+
+async def test_return_url_must_be_on_the_allowlist(start_fake: StartFake) -> None:
+    """With return_url_hosts, another host answers 403 RETURN_URL_NOT_ALLOWED."""
+    api = await start_fake(return_url_hosts=["app.example.com", "Admin.Example.com:8443"])
+    for allowed in (
+        "https://app.example.com/done",
+        "https://APP.example.com:443/x",
+        "https://admin.example.com:8443/cb",
+    ):
+        assert 200 == (await _install_url(api, allowed)).status, allowed
+    for refused in ("https://evil.example.net/done", "https://admin.example.com/cb"):
+        reply = await _install_url(api, refused)
+        assert 403 == reply.status, refused
+        assert "RETURN_URL_NOT_ALLOWED" == reply.error["code"]
+    assert 422 == (await _install_url(api, "http://evil.example.net/")).status  # https first
+    inherited = api.fake.add_key(scopes=["github:admin"])
+    assert 403 == (await _install_url(api, "https://evil.example.net/", inherited)).status
+
+
+async def test_return_url_allowlist_per_key(api: Api, fake: FakeLayers) -> None:
+    """By default any host is allowed; a key added with its own list is held to it."""
+    assert 200 == (await _install_url(api, "https://anything.example/")).status
+    narrow = fake.add_key(return_url_hosts=["partner.example"])
+    assert 200 == (await _install_url(api, "https://partner.example/cb", narrow)).status
+    reply = await _install_url(api, "https://anything.example/", narrow)
+    assert 403 == reply.status
+    assert "RETURN_URL_NOT_ALLOWED" == reply.error["code"]
+    with pytest.raises(TypeError):
+        fake.add_key(return_url_hosts="partner.example")

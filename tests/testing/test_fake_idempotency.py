@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from layers_async.testing import FakeLayers
+
 from .fakehttp import Api
 
 pytestmark = pytest.mark.anyio
@@ -23,8 +25,108 @@ async def test_same_key_same_body_replays(api: Api) -> None:
     assert 201 == first.status
     assert first.status == second.status
     assert first.body == second.body
-    assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
     assert 1 == await _count_projects(api)
+
+
+async def test_replay_repeats_the_request_id(api: Api, fake: FakeLayers) -> None:
+    """A replay carries the original X-Request-Id, so header and body requestId still agree;
+    the journal keeps the replay as its own entry, marked replayed."""
+    headers = {"Idempotency-Key": "k-rid"}
+    bad = {"name": "no timezone"}
+    first = await api("POST", "/v1/projects", json=bad, headers=headers)
+    second = await api("POST", "/v1/projects", json=bad, headers=headers)
+    assert 422 == second.status
+    assert first.body == second.body
+    assert first.headers["X-Request-Id"] == second.headers["X-Request-Id"]
+    assert second.headers["X-Request-Id"] == second.error["requestId"]
+    created = await api("POST", "/v1/projects", json=BODY, headers={"Idempotency-Key": "k-ok"})
+    again = await api("POST", "/v1/projects", json=BODY, headers={"Idempotency-Key": "k-ok"})
+    assert created.headers["X-Request-Id"] == again.headers["X-Request-Id"]
+    posts = [entry for entry in fake.journal if entry.method == "POST"]
+    assert 4 == len(posts)
+    assert [False, True, False, True] == [entry.replayed for entry in posts]
+    assert [first.headers["X-Request-Id"]] * 2 == [entry.request_id for entry in posts[:2]]
+    fresh = await api("GET", "/v1/whoami")
+    assert fresh.headers["X-Request-Id"] != created.headers["X-Request-Id"]
+
+
+async def test_same_resource_template_different_resource_is_not_replayed(api: Api) -> None:
+    """The same key and body sent to another project's ingest starts that project's job."""
+    await api.install()
+    first_project = (await api.project(name="A"))["id"]
+    second_project = (await api.project(name="B"))["id"]
+    headers = {"Idempotency-Key": "k-cross"}
+    body = {"repoFullName": "acme/acme-mobile"}
+    first = await api(
+        "POST", f"/v1/projects/{first_project}/ingest/github", json=body, headers=headers
+    )
+    second = await api(
+        "POST", f"/v1/projects/{second_project}/ingest/github", json=body, headers=headers
+    )
+    assert (202, 202) == (first.status, second.status)
+    assert first.json()["jobId"] != second.json()["jobId"]
+    assert second_project == second.json()["projectId"]
+    assert second_project == (await api.job(second.json()["jobId"]))["projectId"]
+
+
+async def test_one_key_kills_two_api_keys(api: Api, fake: FakeLayers) -> None:
+    """kill k1 then kill k2 under one Idempotency-Key kills both (no replay of k1's record)."""
+    first, second = fake.add_key(), fake.add_key()
+    headers = {"Idempotency-Key": "k-kill"}
+    one = await api("POST", f"/v1/api-keys/{fake.key_id(first)}/kill", headers=headers)
+    two = await api("POST", f"/v1/api-keys/{fake.key_id(second)}/kill", headers=headers)
+    assert fake.key_id(first) == one.json()["apiKey"]["id"]
+    assert fake.key_id(second) == two.json()["apiKey"]["id"]
+    assert 503 == (await api("GET", "/v1/whoami", key=second)).status
+
+
+async def test_query_is_part_of_the_endpoint(api: Api) -> None:
+    """The same key and body on another query string executes again."""
+    headers = {"Idempotency-Key": "k-query"}
+    for value in ("1", "2", "2"):
+        await api("POST", "/v1/projects", json=BODY, headers=headers, params={"x": value})
+    assert 2 == await _count_projects(api)
+
+
+async def test_json_bodies_compare_canonically(api: Api) -> None:
+    """Key order and whitespace do not make a body different; the replay returns the first
+    response, and a really different body still conflicts."""
+    headers = {"Idempotency-Key": "k-canon", "Content-Type": "application/json"}
+    compact = b'{"name":"Acme","timezone":"UTC"}'
+    spaced = b'{ "timezone" : "UTC",\n  "name": "Acme" }'
+    first = await api("POST", "/v1/projects", data=compact, headers=headers)
+    second = await api("POST", "/v1/projects", data=spaced, headers=headers)
+    assert 201 == second.status
+    assert first.body == second.body
+    assert 1 == await _count_projects(api)
+    other = await api(
+        "POST", "/v1/projects", data=b'{"name":"Acme","timezone":"GMT"}', headers=headers
+    )
+    assert "IDEMPOTENCY_CONFLICT" == other.error["code"]
+
+
+async def test_non_json_bodies_compare_as_bytes(api: Api) -> None:
+    """A body that is not JSON is compared byte for byte."""
+    headers = {"Idempotency-Key": "k-raw", "Content-Type": "application/json"}
+    first = await api("POST", "/v1/projects", data=b"{nope", headers=headers)
+    assert 422 == first.status
+    assert first.body == (await api("POST", "/v1/projects", data=b"{nope", headers=headers)).body
+    other = await api("POST", "/v1/projects", data=b"{nope ", headers=headers)
+    assert 409 == other.status
+    assert "IDEMPOTENCY_CONFLICT" == other.error["code"]
+
+
+async def test_keys_are_isolated_per_acting_organization(api: Api, fake: FakeLayers) -> None:
+    """The same request acting in a child org is another endpoint: it creates the child's own."""
+    child = fake.add_org(parent_id=fake.organization_id)
+    headers = {"Idempotency-Key": "k-org"}
+    parent_project = await api("POST", "/v1/projects", json=BODY, headers=headers)
+    child_project = await api(
+        "POST", "/v1/projects", json=BODY, headers=headers | {"X-Layers-Organization": child}
+    )
+    assert 201 == child_project.status
+    assert child == child_project.json()["organizationId"]
+    assert parent_project.json()["id"] != child_project.json()["id"]
 
 
 async def test_no_key_executes_every_time(api: Api) -> None:

@@ -248,6 +248,25 @@ async def test_etag_and_304(slow: Api) -> None:
     )
 
 
+async def test_if_none_match_uses_weak_comparison(slow: Api) -> None:
+    """W/-prefixed tags and lists match per RFC 9110 weak comparison; other tags do not."""
+    slow.fake.script_job(duration=10_000)
+    path = f"/v1/jobs/{await slow.ingest(await _project(slow))}"
+    etag = (await slow("GET", path)).headers["ETag"]
+    for header in (
+        f"W/{etag}",
+        f'"a", {etag}',
+        f'"a",W/{etag}',
+        f'W/"a" , W/{etag} ,"b"',
+        "*",
+    ):
+        reply = await slow("GET", path, headers={"If-None-Match": header})
+        assert 304 == reply.status, header
+        assert etag == reply.headers["ETag"]
+    for header in ('W/"a"', '"a", "b"', etag.strip('"'), f'W/{etag[:-2]}"'):
+        assert 200 == (await slow("GET", path, headers={"If-None-Match": header})).status, header
+
+
 async def test_terminal_etag_is_stable(slow: Api) -> None:
     """A terminal job keeps one ETag however much time passes."""
     slow.fake.script_job(duration=1)

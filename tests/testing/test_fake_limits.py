@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from layers_async.testing import FakeLayers
+
 from .fakehttp import Api, StartFake
 
 pytestmark = pytest.mark.anyio
@@ -124,3 +126,59 @@ async def test_canceled_jobs_free_their_slot(start_fake: StartFake) -> None:
     assert 429 == (await api("POST", f"/v1/projects/{project_id}/ingest/website", json=body)).status
     api.fake.advance(11)  # cloning ends at 15 s
     assert 202 == (await api("POST", f"/v1/projects/{project_id}/ingest/website", json=body)).status
+
+
+async def _writes(api: Api, count: int, key: str | None = None) -> list[int]:
+    sent = api.fake.api_key if key is None else key
+    return [(await api("POST", "/v1/projects", json={}, key=sent)).status for _ in range(count)]
+
+
+async def test_daily_write_cap(start_fake: StartFake) -> None:
+    """Past the daily cap a write-light call is 429 daily_cap with Retry-After until a call
+    leaves the rolling 24 h window; reads, job starts and other keys are unaffected."""
+    api = await start_fake(time_scale=1, write_daily_cap=3)
+    project_id = (await api.project())["id"]  # write 1 at t0
+    api.fake.advance(100)
+    assert [422, 422] == await _writes(api, 2)  # writes 2 and 3 at t0 + 100
+    limited = await api("POST", "/v1/projects", json={})
+    assert 429 == limited.status
+    assert "RATE_LIMITED" == limited.error["code"]
+    assert {"reason": "daily_cap"} == limited.error["details"]
+    assert 86299 <= int(limited.headers["Retry-After"]) <= 86300
+    assert "write-light" == limited.headers["X-RateLimit-Endpoint-Class"]
+    assert 200 == (await api("GET", "/v1/whoami")).status
+    ingest = await api("POST", f"/v1/projects/{project_id}/ingest/website", json={})
+    assert 422 == ingest.status  # long-running, not write-light
+    assert [422] == await _writes(api, 1, key=api.fake.add_key())
+    api.fake.advance(86299)
+    assert "1" == (await api("POST", "/v1/projects", json={})).headers["Retry-After"]
+    api.fake.advance(1)
+    assert [422, 429] == await _writes(api, 2)  # write 1 left the window, one slot freed
+    last = await api("POST", "/v1/projects", json={})
+    assert 99 <= int(last.headers["Retry-After"]) <= 100  # writes 2 and 3 free at t0 + 86500
+    api.fake.advance(100)
+    assert [422, 422, 429] == await _writes(api, 3)
+
+
+@pytest.mark.parametrize(
+    ("tier", "cap"), [("standard", 10_000), ("pilot", 100_000), ("partner", 500_000)]
+)
+async def test_daily_cap_defaults_to_the_tier_figure(
+    start_fake: StartFake, tier: str, cap: int
+) -> None:
+    """Without write_daily_cap a key gets its tier's documented daily write-light calls."""
+    api = await start_fake(time_scale=1, tier=tier)
+    counter = api.fake._state.daily_writes  # prefilled: sending them all would take minutes
+    key_id, now = api.fake.api_key_id, api.fake.now()
+    for _ in range(cap - 1):
+        counter.record(key_id, now)
+    assert [422] == await _writes(api, 1)
+    limited = await api("POST", "/v1/projects", json={})
+    assert 429 == limited.status
+    assert {"reason": "daily_cap"} == limited.error["details"]
+
+
+def test_daily_cap_must_be_positive() -> None:
+    """A daily cap below 1 is refused."""
+    with pytest.raises(ValueError, match="write_daily_cap"):
+        FakeLayers(write_daily_cap=0)

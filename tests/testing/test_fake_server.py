@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import aiohttp
+import anyio
 import pytest
 
 from layers_async.testing import FakeLayers, JournalEntry
@@ -161,6 +162,34 @@ async def test_journal_request_id_matches_response(api: Api, fake: FakeLayers) -
     """The journaled request id is the one sent back in X-Request-Id."""
     reply = await api("GET", "/v1/whoami")
     assert reply.headers["X-Request-Id"] == fake.journal[-1].request_id
+
+
+async def test_journal_is_in_receipt_order(api: Api, fake: FakeLayers) -> None:
+    """An entry takes its place when the request arrives (status None while in flight, ``at``
+    the arrival time), so a slow request stays ahead of a later fast one."""
+    fake.faults.add(delay=300.0, times=1, route="GET /v1/credits")  # 0.3 s at time_scale 1000
+    async with anyio.create_task_group() as group:
+        slow: list[int] = []
+
+        async def call_slow() -> None:
+            slow.append((await api("GET", "/v1/credits")).status)
+
+        group.start_soon(call_slow)
+        with anyio.fail_after(5):
+            while not fake.journal:  # the slow request has arrived once it is journaled
+                await anyio.wait_all_tasks_blocked()
+        arrived = fake.journal[0]
+        assert ("/v1/credits", None) == (arrived.path, arrived.status)
+        fast = await api("GET", "/v1/whoami")
+        assert ["/v1/credits", "/v1/whoami"] == [entry.path for entry in fake.journal]
+        assert (None, 200) == (fake.journal[0].status, fake.journal[1].status)
+        assert fast.headers["X-Request-Id"] == fake.journal[1].request_id
+    assert [200] == slow
+    entries = list(fake.journal)
+    assert ["/v1/credits", "/v1/whoami"] == [entry.path for entry in entries]
+    assert [200, 200] == [entry.status for entry in entries]
+    assert arrived.at == entries[0].at < entries[1].at
+    assert fake.api_key_id == entries[0].api_key_id
 
 
 async def test_now_and_advance(fake: FakeLayers) -> None:

@@ -8,6 +8,8 @@ import aiohttp
 import anyio
 import pytest
 
+from layers_async import AsyncLayers
+from layers_async.models import IngestGithubResult, JobStatus
 from layers_async.testing import FakeLayers
 from layers_async.testing._jobs import JobRecord, job_view
 from layers_async.testing._ratelimit import RateLimiter
@@ -97,6 +99,49 @@ async def test_layers_fake_fixture(layers_fake: FakeLayers) -> None:
         headers = {"Authorization": f"Bearer {layers_fake.api_key}"}
         async with session.get(layers_fake.base_url + "/v1/whoami", headers=headers) as reply:
             assert 200 == reply.status
+
+
+@pytest.mark.anyio
+async def test_layers_client_fixture_end_to_end(
+    layers_fake: FakeLayers, layers_client: AsyncLayers
+) -> None:
+    """The plugin's client drives create -> register installation -> ingest -> wait to a typed
+    result against the plugin's fake."""
+    layers_fake.script_job(duration=120, result={"prNumber": 247})
+    project = await layers_client.projects.create(
+        name="Acme Mobile", customer_external_id="acme_42", timezone="America/Los_Angeles"
+    )
+    installation = await layers_client.github.register_installation(
+        installation_id=56781234, state="gh_state_abc"
+    )
+    assert 56781234 == installation.installation_id
+    job = await layers_client.ingest.github(
+        project.id, repo_full_name="acme/acme-mobile", branch="main", platforms=["ios"]
+    )
+    with anyio.fail_after(10):
+        result = await job.wait()
+    assert isinstance(result, IngestGithubResult)
+    assert (project.id, "acme/acme-mobile", 247) == (
+        result.project_id,
+        result.repo_full_name,
+        result.pr_number,
+    )
+    assert result.pr_url is not None
+    assert result.pr_url.startswith("https://github.com/acme/acme-mobile/pull/")
+    assert result.brand_context is not None
+    assert "Acme Mobile" == result.brand_context.app_name
+    snapshot = await layers_client.jobs.get(job.id)
+    assert JobStatus.COMPLETED == snapshot.status
+    fetched = await layers_client.projects.get(project.id)
+    assert fetched.ingest_state is not None
+    assert fetched.ingest_state.github is not None
+    assert (JobStatus.COMPLETED, job.id) == (
+        fetched.ingest_state.github.status,
+        fetched.ingest_state.github.job_id,
+    )
+    polls = [entry for entry in layers_fake.journal if entry.path == f"/v1/jobs/{job.id}"]
+    assert polls
+    assert {200, 304} >= {entry.status for entry in polls}
 
 
 @pytest.mark.anyio

@@ -1,0 +1,326 @@
+"""Every implemented endpoint answers with the keys and JSON types of the docs' examples."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layers_async.testing._routes import ROUTES
+
+from .fakehttp import Api, Reply, StartFake
+
+pytestmark = pytest.mark.anyio
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "layers-api" / "examples"
+
+#: Implemented routes the docs print no response example for.
+NO_EXAMPLE = frozenset(
+    {
+        "GET /v1/github/installation/install-url",
+    }
+)
+
+#: Fields the schema makes nullable and the fake never learns (no ICP or logo from an ingest).
+UNLEARNED = frozenset({"brandContext.icp", "brandContext.logoUrl"})
+
+#: Nullable in the schema: GitHub detects no language for some repos (the fake seeds a few).
+NO_LANGUAGE = frozenset({"items.language", "items.primaryLanguage"})
+
+#: Content-job fields an ingest job has no use for (JobAccepted/Job schemas: optional).
+CONTENT_ONLY = frozenset({"containerId", "result.containerId", "result.assets"})
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def mismatches(
+    example: Any,
+    actual: Any,
+    *,
+    path: str = "",
+    skip: Collection[str] = (),
+    nullable: Collection[str] = (),
+) -> list[str]:
+    """Where ``actual`` lacks a key of ``example`` or holds another JSON type.
+
+    A ``null`` in the example fixes no type; ``nullable`` paths may be ``null`` in ``actual``;
+    ``skip`` paths are not expected at all. The first item of an example array is the shape of
+    every item of ``actual``'s (which must then not be empty).
+    """
+    where = path or "<root>"
+    if example is None or (actual is None and path in nullable):
+        return []
+    if _json_type(example) != _json_type(actual):
+        return [f"{where}: example has {_json_type(example)}, fake has {_json_type(actual)}"]
+    problems: list[str] = []
+    if isinstance(example, dict):
+        for name, value in example.items():
+            inner = f"{path}.{name}" if path else name
+            if inner in skip:
+                continue
+            if name not in actual:
+                problems.append(f"{inner}: missing")
+                continue
+            problems += mismatches(value, actual[name], path=inner, skip=skip, nullable=nullable)
+    elif isinstance(example, list) and example:
+        if not actual:
+            problems.append(f"{where}: empty, the example has items")
+        for item in actual:
+            problems += mismatches(example[0], item, path=path, skip=skip, nullable=nullable)
+    return problems
+
+
+def example(name: str) -> Any:
+    """One example payload from the docs."""
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def test_mismatches() -> None:
+    """The comparison flags missing keys, other types and empty arrays, nothing else."""
+    docs = {"a": 1, "b": {"c": "x", "d": None}, "e": [{"f": True}], "g": "y"}
+    same = {"a": 2.5, "b": {"c": "z", "d": 5, "extra": 1}, "e": [{"f": False}], "g": "y"}
+    assert [] == mismatches(docs, same)
+    wrong: dict[str, Any] = {"a": "1", "b": {"d": None}, "e": [], "g": None}
+    assert [
+        "a: example has number, fake has string",
+        "b.c: missing",
+        "e: empty, the example has items",
+        "g: example has string, fake has null",
+    ] == mismatches(docs, wrong)
+    assert [] == mismatches(
+        docs, wrong | {"a": 1, "e": [{"f": True}]}, skip={"b.c"}, nullable={"g"}
+    )
+    assert ["<root>: example has object, fake has array"] == mismatches({}, [])
+
+
+class Conformance:
+    """Collects, per route template, how its responses compare with the examples."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.covered: set[str] = set()
+        self.problems: list[str] = []
+
+    async def check(
+        self,
+        route: str,
+        path: str,
+        examples: dict[str, Any],
+        *,
+        status: int,
+        skip: Collection[str] = (),
+        nullable: Collection[str] = (),
+        **options: Any,
+    ) -> Reply:
+        """Call ``route`` at ``path`` and compare the reply with each named example."""
+        method = route.split(" ", 1)[0]
+        reply = await self.api(method, path, **options)
+        assert status == reply.status, (route, reply.body)
+        body = reply.json()
+        for name, docs in examples.items():
+            found = mismatches(docs, body, skip=skip, nullable=nullable)
+            self.problems += [f"{route} vs {name}: {problem}" for problem in found]
+            if "error" in docs:
+                assert docs["error"]["code"] == body["error"]["code"], (route, name)
+        self.covered.add(route)
+        return reply
+
+
+def _named(*names: str) -> dict[str, Any]:
+    return {name: example(name) for name in names}
+
+
+async def test_examples_folder_is_found() -> None:
+    """The comparison below really reads the docs' examples."""
+    assert (EXAMPLES / "INDEX.md").is_file()
+
+
+async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
+    """Each implemented route, driven into a state where every field is filled, answers with
+    every key the newest example of its response shows, with the same JSON type."""
+    api = await start_fake(time_scale=1)
+    fake = api.fake
+    run = Conformance(api)
+    accepted = _named("jobs.accepted.content_generate.concept.v2.json")
+
+    await run.check("GET /v1/whoami", "/v1/whoami", _named("whoami.response.json"), status=200)
+    await run.check(
+        "GET /v1/credits", "/v1/credits", _named("credits.get.response.json"), status=200
+    )
+    events = {"items": [example("organizations.credits.events.item.partial.json")]}
+    await run.check(
+        "GET /v1/credits/events",
+        "/v1/credits/events",
+        {"organizations.credits.events.item.partial.json (as items[])": events},
+        status=200,
+    )
+
+    await run.check(
+        "GET /v1/github/installation",
+        "/v1/github/installation",
+        _named("errors.github.installation.not_found.json"),
+        status=404,
+    )
+    install = example("github.installation.register.request.json")
+    await run.check(
+        "POST /v1/github/installation",
+        "/v1/github/installation",
+        _named("github.installation.register.response.json"),
+        status=201,
+        json=install,
+    )
+    await run.check(
+        "GET /v1/github/installation",
+        "/v1/github/installation",
+        _named("github.installation.get.response.json"),
+        status=200,
+    )
+    await run.check(
+        "GET /v1/github/repos",
+        "/v1/github/repos",
+        _named("github.repos.list.response.json"),
+        status=200,
+        nullable=NO_LANGUAGE,
+    )
+
+    created = await run.check(
+        "POST /v1/projects",
+        "/v1/projects",
+        _named("seed.projects.create.response.json"),  # the only create response printed
+        status=201,
+        json=example("projects.create.request.json"),
+    )
+    project_id = created.json()["id"]
+    # a second project, so the first page of one has a nextCursor
+    await api.project(name="Second", customerExternalId="second", ownerEmail="ops@example.com")
+    await run.check(
+        "GET /v1/projects",
+        "/v1/projects",
+        _named("projects.list.response.json"),
+        status=200,
+        params={"limit": "1"},
+    )
+    await run.check(
+        "GET /v1/projects/{id}",
+        "/v1/projects/prj_00000000-0000-4000-8000-000000000000",
+        _named("errors.project.not_found.json"),
+        status=404,
+    )
+
+    fake.script_job(duration=100)  # the github ingest: opening_pr spans 70-85 s
+    fake.script_job(duration=5)  # website
+    fake.script_job(duration=5)  # appstore
+    github = await run.check(
+        "POST /v1/projects/{id}/ingest/github",
+        f"/v1/projects/{project_id}/ingest/github",
+        accepted,
+        status=202,
+        skip=CONTENT_ONLY,
+        json=example("seed.ingest.github.request.json"),
+    )
+    await run.check(
+        "POST /v1/projects/{projectId}/ingest/website",
+        f"/v1/projects/{project_id}/ingest/website",
+        accepted,
+        status=202,
+        skip=CONTENT_ONLY,
+        json=example("projects.ingest.website.request.json"),
+    )
+    await run.check(
+        "POST /v1/projects/{projectId}/ingest/appstore",
+        f"/v1/projects/{project_id}/ingest/appstore",
+        accepted,
+        status=202,
+        skip=CONTENT_ONLY,
+        json=example("projects.ingest.appstore.request.json"),
+    )
+    job_path = f"/v1/jobs/{github.json()['jobId']}"
+    await run.check(
+        "GET /v1/jobs/{jobId}",
+        job_path,
+        _named("jobs.get.running.content_generate.json", "seed.jobs.get.running.ingest.json"),
+        status=200,
+    )
+    fake.advance(75)
+    await run.check(
+        "POST /v1/jobs/{jobId}/cancel",
+        job_path + "/cancel",
+        _named("errors.jobs.cancel.conflict.json"),
+        status=409,
+    )
+    fake.advance(30)
+    await run.check(
+        "GET /v1/jobs/{jobId}",
+        job_path,
+        _named(
+            "seed.jobs.get.completed.ingest.json",
+            "jobs.get.completed.content_generate.concept.json",
+        ),
+        status=200,
+        skip=CONTENT_ONLY,
+    )
+    await run.check(
+        "POST /v1/jobs/{jobId}/cancel",
+        job_path + "/cancel",
+        _named("jobs.cancel.already_terminal.json"),
+        status=200,
+    )
+    fresh = fake.create_job(duration=100, project_id=project_id)
+    await run.check(
+        "POST /v1/jobs/{jobId}/cancel",
+        f"/v1/jobs/{fresh}/cancel",
+        _named("jobs.cancel.accepted.json"),
+        status=202,
+    )
+
+    project = _named("projects.get.response.partial.json")  # GET and PATCH answer a Project
+    description = "Pre-order your neighborhood coffee shop's daily brew. " * 3  # >= 100 chars
+    await run.check(
+        "PATCH /v1/projects/{id}",
+        f"/v1/projects/{project_id}",
+        project,
+        status=200,
+        nullable=UNLEARNED,
+        json=example("projects.patch.request.json") | {"appDescription": description},
+    )
+    await run.check(
+        "GET /v1/projects/{id}",
+        f"/v1/projects/{project_id}",
+        project,
+        status=200,
+        nullable=UNLEARNED,
+    )
+    await run.check(
+        "DELETE /v1/projects/{id}",
+        f"/v1/projects/{project_id}",
+        _named("projects.archive.response.json"),
+        status=200,
+    )
+
+    for route, suffix, name in (
+        ("POST /v1/api-keys/{keyId}/rotate", "/rotate", "api-keys.rotate.response.json"),
+        ("POST /v1/api-keys/{keyId}/kill", "/kill", "api-keys.kill.response.json"),
+        ("DELETE /v1/api-keys/{keyId}", "", "api-keys.delete.response.json"),
+    ):
+        key_id = fake.key_id(fake.add_key(name="production-service"))
+        await run.check(route, f"/v1/api-keys/{key_id}{suffix}", _named(name), status=200)
+
+    assert [] == run.problems, "\n".join(run.problems)
+    implemented = {f"{spec.method} {spec.path}" for spec in ROUTES}
+    assert implemented == run.covered | NO_EXAMPLE
+    assert not run.covered & NO_EXAMPLE
