@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import subprocess
@@ -12,9 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from layers_async._cli import main, run
+from layers_async._cli._app import _library_logging
 from layers_async._cli._rows import idempotency_key, parse_rows
 from layers_async.testing import FakeLayers
 
@@ -54,12 +57,11 @@ def write_csv(path: Path, *rows: str) -> Path:
     ["jobs", "wait"], ["jobs", "cancel"], ["quickstart"], ["ingest"], ["fake-server"],
 ])
 def test_help_of_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """``--help`` works on every command and subcommand, and exits 0."""
+    """``--help`` works on every command and subcommand, exits 0, and lists the exit codes."""
     assert main([*command, "--help"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: layers-async")
-    if command and command[-1] not in ("projects", "jobs"):
-        assert "exit codes: 0 ok" in text
+    assert "exit codes: 0 ok" in text
 
 
 def test_python_m_entry_point() -> None:
@@ -75,6 +77,7 @@ def test_python_m_entry_point() -> None:
     ["quickstart", "--platform", "windows"],
     ["ingest", "x.csv", "--concurrency", "0"],
     ["whoami", "--live", "--base-url", "http://127.0.0.1:1"],
+    ["jobs", "wait", "job_1", "--cancel-on-timeout"],
 ])
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """Argparse's own errors exit 2."""
@@ -96,6 +99,49 @@ def test_bad_input_exits_2_before_any_call(tmp_path: Path,
     (tmp_path / "bad.csv").write_text("customer,repo\nx,y/z\n")
     assert main(["ingest", str(tmp_path / "bad.csv")]) == 2
     assert "lacks column(s) customer_external_id, project_name" in capsys.readouterr().err
+
+
+@pytest.mark.anyio
+async def test_unusable_results_paths_are_refused_before_any_call(
+        fake: FakeLayers, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--out that is the CSV, the state file, a directory or in no directory: exit 2, no call."""
+    csv = write_csv(tmp_path / "c.csv", "c1,One,acme/one,,,,")
+    state = tmp_path / "s.sqlite"
+    for extra, message in [
+        (["--out", str(csv)], f"--out {csv} is the CSV itself"),
+        (["--out", f"{csv}.state.sqlite"], f"--out {csv}.state.sqlite is the state file"),
+        (["--out", str(state), "--state", str(state)], f"--out {state} is the state file"),
+        (["--out", str(tmp_path / "no" / "r.jsonl")], f"no directory {tmp_path / 'no'}"),
+        (["--out", str(tmp_path)], f"--out {tmp_path} is a directory"),
+        (["--state", str(csv)], f"--state {csv} is the CSV itself"),
+    ]:
+        assert await run(["ingest", str(csv), "--base-url", fake.base_url, *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert HEADER + "c1,One,acme/one,,,,\n" == csv.read_text()
+    assert [] == list(fake.journal)
+
+
+@pytest.mark.anyio
+async def test_library_warnings_show_only_with_verbose(
+        fake: FakeLayers, capsys: pytest.CaptureFixture[str]) -> None:
+    """A retry's WARNING line is on stderr with -v only; the library's errors always are."""
+    for verbose in ([], ["-v"]):  # in a process of its own: no test's log handlers around
+        fake.faults.add(status=429, retry_after=0, times=1, route="GET /v1/whoami")
+        with anyio.fail_after(30):
+            done = await anyio.run_process(
+                [sys.executable, "-m", "layers_async", "whoami", "--base-url", fake.base_url,
+                 *verbose], check=False)
+        err = done.stderr.decode()
+        assert 0 == done.returncode, err
+        assert bool(verbose) == ("retrying GET /v1/whoami" in err)
+        assert bool(verbose) == ("WARNING layers_async: retrying GET /v1/whoami" in err)
+    logger = logging.getLogger("layers_async")
+    level = logger.level
+    with _library_logging(verbose=False):
+        logger.warning("a routine retry")
+        logger.error("a real problem")
+    assert "ERROR layers_async: a real problem\n" == capsys.readouterr().err
+    assert level == logger.level
 
 
 # -- embedded server --------------------------------------------------------------------------
@@ -191,19 +237,25 @@ def test_plain_output_has_no_control_codes_when_piped() -> None:
 # -- against a fake in the test's loop (scriptable) -------------------------------------------
 
 @pytest.mark.anyio
-async def test_quickstart_reuses_the_project_and_replays_the_ingest(
+async def test_quickstart_reuses_the_project_and_the_completed_ingest(
         fake: FakeLayers, capsys: pytest.CaptureFixture[str]) -> None:
-    """A second quickstart reuses the customer's project; its deterministic key replays the job."""
+    """A rerun reuses the project and shows the completed job; --new-ingest starts another."""
     argv = ["quickstart", "--base-url", fake.base_url, *POLL]
     assert await run(argv) == 0
     first = capsys.readouterr()
     assert await run(argv) == 0
     second = capsys.readouterr()
+    assert await run([*argv, "--new-ingest"]) == 0
+    third = capsys.readouterr()
     assert "2. project: reusing prj_" in second.out
-    job_ids = [re.findall(r"job (job_\w+) started", text.out) for text in (first, second)]
-    assert job_ids[0] == job_ids[1] != []
+    started = [re.findall(r"job (job_\w+) started", text.out) for text in (first, third)]
+    assert [1, 1] == [len(ids) for ids in started]
+    assert started[0] != started[1]
+    assert f"job {started[0][0]} already completed" in second.out
+    assert "PR: https://github.com/" in second.out
     posts = Counter(e.path for e in fake.journal if e.method == "POST")
     assert posts["/v1/projects"] == 1
+    assert 2 == sum(n for path, n in posts.items() if path.endswith("/ingest/github"))
     assert fake.api_key not in first.out + first.err + second.out + second.err
     assert "may spend credits" in first.err
 
@@ -364,7 +416,7 @@ async def test_state_file_of_another_server_is_refused(
 
 def test_parse_rows_splits_platforms_and_counts_lines() -> None:
     """Platforms split on | or ;, blank lines are skipped, line numbers count the header."""
-    good, bad = parse_rows([HEADER, "a,A,o/a,dev,IOS | android,UTC,en\n", "\n",
+    good, bad, _ = parse_rows([HEADER, "a,A,o/a,dev,IOS | android,UTC,en\n", "\n",
                             "b,B,o/b,,web;expo,,\n", "c,C,o/c,,,,,extra\n"])
     assert [(r.line, r.platforms, r.branch) for r in good] == [
         (2, ("ios", "android"), "dev"), (4, ("web", "expo"), None)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -28,12 +28,17 @@ from ._common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_JOB,
+    EXIT_OK,
     EXIT_USAGE,
     Output,
     UsageError,
+    silence_stdout,
 )
 from ._ingest import run_ingest
 from ._rows import COLUMNS, PLATFORMS
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -115,7 +120,8 @@ def _add_options(parser: argparse.ArgumentParser, *, top: bool, connection: bool
     group.add_argument("--plain", action="store_true", default=default(False),
                        help="plain lines even on a terminal (always so when stdout is not one)")
     group.add_argument("-v", "--verbose", action="store_true", default=default(False),
-                       help="log each request and retry to stderr")
+                       help="log the library's retries and warnings to stderr (without "
+                            "it only its errors)")
     group.add_argument("--debug", action="store_true", default=default(False),
                        help="print a traceback on unexpected errors")
 
@@ -156,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     _command(commands, "credits", _commands.credits, "show the credit wallet", json=True)
 
     projects = commands.add_parser("projects", help="list projects",
-                                   description="Projects: one per end customer.")
+                                   description="Projects: one per end customer.",
+                                   epilog=_EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     project_commands = projects.add_subparsers(title="commands", dest="projects_command",
                                                metavar="COMMAND", required=True)
     listing = _command(project_commands, "list", _commands.projects_list,
@@ -168,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="get, wait for or cancel a job",
                                description="Jobs started by ingest and generate calls. The "
                                            "embedded server only knows jobs of its own run: use "
-                                           "--base-url or --live.")
+                                           "--base-url or --live.",
+                               epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     job_commands = jobs.add_subparsers(title="commands", dest="jobs_command", metavar="COMMAND",
                                        required=True)
     get = _command(job_commands, "get", _commands.jobs_get, "poll a job once", json=True)
@@ -180,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--timeout", type=_non_negative_float, metavar="SECONDS",
                       help="give up after SECONDS (exit 4); the job keeps running")
     wait.add_argument("--cancel-on-timeout", action="store_true",
-                      help="with --timeout: also ask the job to cancel")
+                      help="with --timeout: also ask the job to cancel (needs --timeout)")
+    wait.set_defaults(usage_error=wait.error)  # for checks argparse cannot express
     cancel = _command(job_commands, "cancel", _commands.jobs_cancel,
                       "ask a job to stop at its next stage boundary", json=True)
     cancel.add_argument("job_id", metavar="JOB_ID")
@@ -189,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "whoami, create a project, register GitHub, ingest a repo, wait, show the PR",
                      description="The Layers quickstart, call by call: whoami; find or create "
                                  "the customer's project (with an idempotency key); register "
-                                 "the GitHub App installation; start the GitHub ingest; wait "
-                                 "for it (showing its stage and progress); print the PR URL "
+                                 "the GitHub App installation; start the GitHub ingest (or "
+                                 "resume the project's one still running); wait for it "
+                                 "(showing its stage and progress); print the PR URL "
                                  "and the brand context. On the embedded server it takes "
                                  "seconds.")
     group = quick.add_argument_group("project")
@@ -208,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--branch", default="main", help="branch (default %(default)s)")
     group.add_argument("--platform", action="append", choices=PLATFORMS,
                        help="platform to instrument; repeat for several (default ios)")
+    group.add_argument("--new-ingest", action="store_true",
+                       help="start a new ingest even if this repo's last one completed "
+                            "(opens another PR; may spend credits)")
 
     ingest = _command(
         commands, "ingest", run_ingest, "find or create a project and ingest a repo per CSV row",
@@ -218,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--concurrency rows at a time. Progress is kept in a SQLite state file: rerun the "
             "same command after an interruption to resume. Finished rows are not redone, "
             "started jobs are re-attached, and no second project or job is created. Bad rows "
-            "are reported on stderr and skipped."))
+            "are reported on stderr with their line numbers and skipped; unknown extra columns "
+            "are ignored with a warning."))
     ingest.add_argument("csv", metavar="CSV", help="the customers file")
     ingest.add_argument("--out", metavar="FILE",
                         help="results, one JSON line per row (default CSV with .results.jsonl)")
@@ -229,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rows in flight at once (default %(default)s)")
     ingest.add_argument("--retry-failed", action="store_true",
                         help="start a new ingest for rows whose job failed or was canceled "
-                             "(rows with API errors are always retried)")
+                             "(rows that ended in an API error are always retried, with a new "
+                             "idempotency key when the API refused the call)")
     ingest.add_argument("--no-register", action="store_true",
                         help="the GitHub installation is already registered: skip that call")
     _github_options(ingest, state_alias=False)
@@ -261,31 +277,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-async def run(argv: Sequence[str]) -> int:
-    """:func:`main` for a caller already inside an event loop (tests, notebooks)."""
+async def run(argv: Sequence[str], *, console: Console | None = None) -> int:
+    """:func:`main` for a caller already inside an event loop (tests, notebooks).
+
+    ``console``: a rich console to draw on instead of stdout's (it decides whether the
+    output is a terminal's).
+    """
     parsed = _parse(argv)
     if isinstance(parsed, int):
         return parsed
-    return await _dispatch(parsed, Output(json_mode=parsed.json, plain=parsed.plain))
+    return await _dispatch(parsed, Output(json_mode=parsed.json, plain=parsed.plain,
+                                          console=console))
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if getattr(args, "cancel_on_timeout", False) and args.timeout is None:
+            args.usage_error("--cancel-on-timeout needs --timeout SECONDS")
     except SystemExit as exc:  # --help, --version, or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    if args.verbose:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-        logging.getLogger("layers_async").setLevel(logging.DEBUG)
+    except BrokenPipeError:  # `--help | head`: the reader has seen enough
+        silence_stdout()
+        return EXIT_OK
     return args
+
+
+@contextmanager
+def _library_logging(verbose: bool) -> Iterator[None]:
+    """The library's log on stderr: everything with ``-v``, else only its errors.
+
+    Its warnings (each retry, a paused poll) are routine for a bulk run and would bury the
+    output; ``-v`` shows them. The logger is restored afterwards (``run`` may be called many
+    times in one process).
+    """
+    logger = logging.getLogger("layers_async")
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG if verbose else logging.ERROR)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to the ``sys.stderr`` of the moment (redirections, a test's capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # logging must never break the command
+            self.handleError(record)
 
 
 async def _dispatch(args: argparse.Namespace, out: Output) -> int:
     handler: Handler = args.handler
-    try:
-        return await handler(args, out)
-    except Exception as exc:  # every error becomes a message and an exit code
-        return _report(_single(exc), out, debug=args.debug)
+    with _library_logging(args.verbose):
+        try:
+            return await handler(args, out)
+        except Exception as exc:  # every error becomes a message and an exit code
+            return _report(_single(exc), out, debug=args.debug)
 
 
 def _single(exc: BaseException) -> BaseException:
@@ -295,10 +354,18 @@ def _single(exc: BaseException) -> BaseException:
     return exc
 
 
+def _broken_pipe(exc: BaseException) -> bool:
+    """A ``BrokenPipeError``, or a group made only of them (each task's own write failed)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_broken_pipe(inner) for inner in exc.exceptions)
+    return isinstance(exc, BrokenPipeError)
+
+
 def _report(exc: BaseException, out: Output, *, debug: bool) -> int:
-    if isinstance(exc, BrokenPipeError):
-        # The reader went away (`| head`): stop quietly, and keep the exit flush quiet too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if _broken_pipe(exc):
+        # The reader went away (`| head`) where the output could not carry on without it:
+        # stop quietly, and keep the flush at exit quiet too.
+        silence_stdout()
         return EXIT_ERROR
     if isinstance(exc, UsageError):
         out.err(f"layers-async: error: {exc}")

@@ -12,10 +12,13 @@ from typing import Any
 import anyio
 
 from layers_async import (
+    AsyncLayers,
     BrandContext,
     IngestGithubResult,
+    Job,
     JobError,
     JobSnapshot,
+    JobStatus,
     NotFoundError,
 )
 
@@ -30,6 +33,7 @@ __all__ = [
     "jobs_wait",
     "projects_list",
     "quickstart",
+    "start_ingest",
     "whoami",
 ]
 
@@ -172,12 +176,8 @@ async def quickstart(args: argparse.Namespace, out: Output) -> int:
         account = installation.github_account.login if installation.github_account else None
         out.line(f"3. GitHub installation {installation.installation_id}: {installation.status}"
                  + (f" ({account})" if account else ""))
-        job = await layers.ingest.github(
-            project.id, repo_full_name=args.repo, branch=args.branch, open_pr=True,
-            platforms=platforms,
-            idempotency_key=idempotency_key("quickstart-ingest", args.customer_id, args.repo,
-                                            args.branch, ",".join(platforms)))
-        out.line(f"4. ingest: job {job.id} started for {args.repo}@{args.branch} "
+        job, how = await start_ingest(layers, project.id, args, platforms)
+        out.line(f"4. ingest: job {job.id} {how} for {args.repo}@{args.branch} "
                  f"({', '.join(platforms)})")
         started = time.monotonic()
         with out.job_progress(job.id) as progress:
@@ -188,6 +188,44 @@ async def quickstart(args: argparse.Namespace, out: Output) -> int:
                  f"(whole quickstart {time.monotonic() - begun:.1f} s)")
     _print_result(out, result)
     return 0
+
+
+async def start_ingest(layers: AsyncLayers, project_id: str, args: argparse.Namespace,
+                       platforms: list[str]) -> tuple[Job[IngestGithubResult], str]:
+    """The quickstart's ingest job, and how it was had (``started``, ``resuming ...``).
+
+    The project's last GitHub ingest of this repo decides. Still running (a quickstart
+    interrupted and rerun): wait for that job. Completed: show it again rather than open a
+    second PR and spend credits (``--new-ingest`` starts another). Otherwise start one whose
+    idempotency key names that last job, so a retry of this same start replays it, while a
+    rerun after the job failed or was canceled gets a new job, not the dead one replayed.
+    """
+    last = await _last_github_ingest(layers, project_id)
+    if last is not None and last.repo_full_name in (None, args.repo) and not args.new_ingest:
+        if not last.terminal:
+            return layers.jobs.attach(last.id), f"resuming (still {describe(last)})"
+        if last.status == JobStatus.COMPLETED:
+            return (layers.jobs.attach(last.id),
+                    "already completed (shown again; --new-ingest starts another)")
+    job = await layers.ingest.github(
+        project_id, repo_full_name=args.repo, branch=args.branch, open_pr=True,
+        platforms=platforms,
+        idempotency_key=idempotency_key("quickstart-ingest", args.customer_id, args.repo,
+                                        args.branch, ",".join(platforms),
+                                        last.id if last is not None else ""))
+    return job, "started"
+
+
+async def _last_github_ingest(layers: AsyncLayers, project_id: str) -> JobSnapshot | None:
+    """The project's last GitHub ingest job as it is now (None: none, or no longer known)."""
+    project = await layers.projects.get(project_id)
+    github = project.ingest_state.github if project.ingest_state is not None else None
+    if github is None or not github.job_id:
+        return None
+    try:
+        return await layers.jobs.get(github.job_id)
+    except NotFoundError:
+        return None
 
 
 async def fake_server(args: argparse.Namespace, out: Output) -> int:

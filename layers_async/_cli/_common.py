@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -35,6 +35,7 @@ __all__ = [
     "Session",
     "UsageError",
     "connect",
+    "silence_stdout",
     "to_jsonable",
 ]
 
@@ -73,12 +74,18 @@ class Output:
     """Where text goes. Rich (colours, live bars) only when stdout is a terminal.
 
     Streams are looked up at each write, so redirection (and rich's own) is respected.
+    ``console`` replaces the rich console (a test's ``Console(force_terminal=True)``).
+    When the reader of stdout goes away (``| head``), stdout is silenced and the work
+    goes on: a bulk ingest still finishes and writes its state and results.
     """
 
-    def __init__(self, *, json_mode: bool = False, plain: bool = False) -> None:
+    def __init__(self, *, json_mode: bool = False, plain: bool = False,
+                 console: Console | None = None) -> None:
         self.json_mode = json_mode
-        self.fancy = not plain and sys.stdout.isatty() and _rich_available()
-        self._console: Console | None = None
+        terminal = console.is_terminal if console is not None else sys.stdout.isatty()
+        self.fancy = not plain and terminal and _rich_available()
+        self._console = console
+        self.stdout_closed = False
 
     @property
     def console(self) -> Console:
@@ -90,12 +97,19 @@ class Output:
         return self._console
 
     def line(self, text: str = "") -> None:
-        """One line of normal output on stdout."""
-        _write(sys.stdout, text)
+        """One line of normal output on stdout (dropped once its reader is gone)."""
+        if self.stdout_closed:
+            return
+        try:
+            _write(sys.stdout, text)
+        except BrokenPipeError:
+            self.stdout_closed = True
+            silence_stdout()
 
     def err(self, text: str) -> None:
         """One line on stderr (errors, warnings, notices in --json mode)."""
-        _write(sys.stderr, text)
+        with suppress(BrokenPipeError):  # nobody left to tell
+            _write(sys.stderr, text)
 
     def notice(self, text: str) -> None:
         """A note about the run: stdout, unless stdout carries JSON."""
@@ -170,13 +184,17 @@ class _RichJobProgress(JobProgress):
         self._progress = progress
         self._task = task
         self._label = label
+        self._description = label
 
     def update(self, snapshot: JobSnapshot) -> None:
         status = str(snapshot.status)
         what = snapshot.stage or status if status == "running" else status
         completed = 100.0 if status == "completed" else (snapshot.progress or 0) * 100
-        self._progress.update(self._task, completed=completed,
-                              description=f"{self._label}: {what}")
+        description = f"{self._label}: {what}"
+        # A new stage is drawn at once (stages are few); progress at rich's next refresh.
+        self._progress.update(self._task, completed=completed, description=description,
+                              refresh=description != self._description)
+        self._description = description
 
 
 def describe(snapshot: JobSnapshot) -> str:
@@ -192,6 +210,23 @@ def describe(snapshot: JobSnapshot) -> str:
 def _write(stream: TextIO, text: str) -> None:
     stream.write(text + "\n")
     stream.flush()
+
+
+def silence_stdout() -> None:
+    """Point stdout's file descriptor at the null device.
+
+    Later writes, and Python's flush of the stdout buffer at exit, then go nowhere instead
+    of raising ``BrokenPipeError`` again (the way the Python docs advise for SIGPIPE).
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _rich_available() -> bool:

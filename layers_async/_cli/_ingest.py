@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from layers_async import (
     JobFailedError,
     JobSnapshot,
     LayersError,
+    NotFoundError,
 )
 
 from ._common import (
@@ -35,7 +39,7 @@ from ._common import (
 from ._rows import BadRow, Row, idempotency_key, read_rows
 from ._store import RowState, StateStore, append_result, write_results
 
-__all__ = ["run_ingest"]
+__all__ = ["check_paths", "run_ingest"]
 
 #: Display order of the per-stage counts (others follow in the order met).
 _ORDER = ("waiting", "project", "starting", "resuming", "cloning", "analyzing",
@@ -48,8 +52,11 @@ _FAILED = ("failed", "canceled", "error")
 async def run_ingest(args: argparse.Namespace, out: Output) -> int:
     """Run (or resume) the bulk ingest of ``args.csv``; the exit code says how it went."""
     csv_path = Path(args.csv)
-    rows, bad = read_rows(csv_path)
+    rows, bad, warnings = read_rows(csv_path)
+    for warning in warnings:
+        out.err(f"{csv_path}: warning: {warning}")
     results_path = Path(args.out) if args.out else csv_path.with_suffix(".results.jsonl")
+    check_paths(csv_path, results_path, args.state)
     async with connect(args, out, spends_credits=True) as session:
         for row in bad:
             out.err(f"{csv_path}:{row.line}: {row.message}; row skipped")
@@ -67,6 +74,38 @@ async def run_ingest(args: argparse.Namespace, out: Output) -> int:
             return await runner.run(rows, bad)
         finally:
             await store.close()
+
+
+def check_paths(csv_path: Path, results: Path, state: str | None) -> None:
+    """Refuse, before any call, a results file that cannot be written or would clobber an input.
+
+    ``state`` is ``--state`` (None: the default next to the CSV).
+    """
+    state_path = (Path(state) if state is not None and state != ":memory:"
+                  else Path(f"{csv_path}.state.sqlite"))
+    if state is not None and _same(state_path, csv_path):
+        raise UsageError(f"--state {state_path} is the CSV itself; choose another file")
+    for other, what in ((csv_path, "the CSV itself"), (state_path, "the state file")):
+        if any(_same(results, Path(f"{other}{suffix}")) for suffix in ("", "-wal", "-shm")):
+            raise UsageError(f"--out {results} is {what}; choose another file")
+    folder = results.parent
+    if results.is_dir():
+        raise UsageError(f"--out {results} is a directory; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the results to {results}: no directory {folder}")
+    # The results file is replaced through a temporary file next to it: the folder must be
+    # writable, and the file too (lines are appended to it as rows end).
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write the results to {results}: {folder} is not writable")
+    if results.exists() and not os.access(results, os.W_OK):
+        raise UsageError(f"cannot write the results to {results}: the file is read-only")
+
+
+def _same(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(one) == os.path.realpath(other)
 
 
 async def _check_target(store: StateStore, target: str, session: Session, out: Output) -> None:
@@ -180,11 +219,13 @@ class _Runner:
             display.stage(row, "project")
             project = await layers.projects.find(customer)
             if project is None:
-                project = await layers.projects.create(
-                    name=row.project_name, customer_external_id=customer,
-                    timezone=row.timezone or "UTC", primary_language=row.language,
-                    idempotency_key=idempotency_key("project", customer, row.project_name,
-                                                    row.timezone, row.language))
+                with _refusals(state):
+                    project = await layers.projects.create(
+                        name=row.project_name, customer_external_id=customer,
+                        timezone=row.timezone or "UTC", primary_language=row.language,
+                        idempotency_key=idempotency_key("project", customer, row.project_name,
+                                                        row.timezone, row.language,
+                                                        state.attempt))
             state.project_id = project.id
             await self.store.save(state)
         if state.job_id is not None and state.resume_token is not None:
@@ -192,11 +233,12 @@ class _Runner:
             job = layers.jobs.resume(state.resume_token)
         else:
             display.stage(row, "starting")
-            job = await layers.ingest.github(
-                state.project_id, repo_full_name=row.repo, branch=row.branch, open_pr=True,
-                platforms=row.platforms,
-                idempotency_key=idempotency_key("ingest-github", customer, state.fingerprint,
-                                                state.attempt))
+            with _refusals(state, project=True):
+                job = await layers.ingest.github(
+                    state.project_id, repo_full_name=row.repo, branch=row.branch, open_pr=True,
+                    platforms=row.platforms,
+                    idempotency_key=idempotency_key("ingest-github", customer,
+                                                    state.fingerprint, state.attempt))
             state.job_id, state.resume_token, state.status = job.id, job.resume_token(), "running"
             await self.store.save(state)
 
@@ -249,12 +291,28 @@ class _Runner:
         return EXIT_API if by_status["error"] else EXIT_USAGE
 
 
+@contextmanager
+def _refusals(state: RowState, *, project: bool = False) -> Iterator[None]:
+    """A 4xx means the API answered and did nothing; it stores that answer under the key.
+
+    So the row moves to a new attempt (a new key) and the rerun really tries again. Any
+    other failure (connection, timeout, 5xx, a kill) may have done the work: the key stays,
+    and the rerun replays the first try instead of doing it twice.
+    """
+    try:
+        yield
+    except APIError as exc:
+        if 400 <= exc.status < 500:
+            state.refused(project_gone=project and isinstance(exc, NotFoundError))
+        raise
+
+
 def _sorted(labels: Counter[str]) -> list[str]:
     return sorted(labels, key=lambda s: (_ORDER.index(s) if s in _ORDER else len(_ORDER), s))
 
 
 class _Display:
-    """The run's progress: one bar and per-stage counts on a terminal, else a line per change."""
+    """The run's progress: a bar over per-stage counts on a terminal, else a line per change."""
 
     def __init__(self, out: Output, total: int, done_before: int, todo: list[Row]) -> None:
         self._out = out
@@ -263,22 +321,36 @@ class _Display:
         self._done = done_before
         self._progress: Any = None
         self._task: Any = None
+        self._shown: list[str] = []
+        self.counts = self._counts()  # read by rich's refresh thread: only ever replaced
 
     def __enter__(self) -> _Display:
         if self._out.fancy:
+            from rich.console import RenderableType
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
+                TaskProgressColumn,
                 TextColumn,
                 TimeElapsedColumn,
             )
+            from rich.text import Text
 
-            self._progress = Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("{task.description}"),
-                                      console=self._out.console)
+            display = self
+
+            class BulkProgress(Progress):
+                """The bar on one line, the counts below it (they grow with the stages)."""
+
+                def get_renderables(self) -> Iterable[RenderableType]:
+                    yield self.make_tasks_table(self.tasks)
+                    yield Text(f"  {display.counts}", overflow="fold")
+
+            self._progress = BulkProgress(
+                TextColumn("rows"), BarColumn(bar_width=None), MofNCompleteColumn(),
+                TaskProgressColumn(), TimeElapsedColumn(), console=self._out.console)
             self._progress.start()
-            self._task = self._progress.add_task(self._counts(), total=self._total,
+            self._task = self._progress.add_task("rows", total=self._total,
                                                  completed=self._done)
         return self
 
@@ -290,6 +362,13 @@ class _Display:
         counts = Counter(self._stages.values())
         return " · ".join(f"{label} {counts[label]}" for label in _sorted(counts))
 
+    def _show(self, **update: Any) -> None:
+        """Redraw now when a stage appears or goes (cheap), else at rich's next refresh."""
+        self.counts = self._counts()
+        labels = _sorted(Counter(self._stages.values()))
+        self._progress.update(self._task, refresh=labels != self._shown, **update)
+        self._shown = labels
+
     def stage(self, row: Row, label: str | None, detail: str = "") -> None:
         """``row`` moved to ``label`` (a step of ours or the job's stage)."""
         label = label or "running"
@@ -297,7 +376,7 @@ class _Display:
             return
         self._stages[row.customer_external_id] = label
         if self._progress is not None:
-            self._progress.update(self._task, description=self._counts())
+            self._show()
         else:
             self._out.line(f"line {row.line} {row.customer_external_id}: {label} {detail}"
                            .rstrip())
@@ -312,8 +391,8 @@ class _Display:
             detail = f"{state.error_code or ''}: {state.error_message or ''}".strip(": ")
         text = f"line {row.line} {row.customer_external_id}: {state.status} {detail}".rstrip()
         if self._progress is not None:
-            self._progress.update(self._task, completed=self._done, description=self._counts())
-            self._progress.console.print(text, markup=False, highlight=False)
+            self._show(completed=self._done)
+            self._progress.console.print(text, markup=False, highlight=False,
+                                         soft_wrap=True)
         else:
             self._out.line(text)
-

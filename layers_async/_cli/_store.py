@@ -25,13 +25,20 @@ __all__ = ["FINAL", "RowState", "StateStore", "append_result", "write_results"]
 T = TypeVar("T")
 
 #: Outcomes a re-run does not redo (``error`` rows are retried: they never reached an end).
+#: A row whose start call the API refused (a 4xx) is retried under a new ``attempt``, since
+#: the old idempotency key would only replay the stored refusal for 24 h.
 FINAL = frozenset({"completed", "failed", "canceled"})
 _SCHEMA_VERSION = "1"
 
 
 @dataclass(slots=True)
 class RowState:
-    """What is known of one customer's row; mirrors a row of the ``rows`` table."""
+    """What is known of one customer's row; mirrors a row of the ``rows`` table.
+
+    ``attempt`` goes into the idempotency keys of the row's create and ingest calls: it stays
+    put while an outcome is unknown (so a retry replays the first try) and moves on once the
+    API refused a call or the row starts over.
+    """
 
     customer_external_id: str
     line: int
@@ -59,6 +66,12 @@ class RowState:
         self.job_id = self.resume_token = self.stage = self.progress = None
         self.pr_url = self.error_code = self.error_message = None
         self.status = "pending"
+
+    def refused(self, *, project_gone: bool = False) -> None:
+        """The API refused a call of this row: the next run sends a new idempotency key."""
+        self.attempt += 1
+        if project_gone:  # a 404 for the project: find or create it again next time
+            self.project_id = None
 
     def record(self) -> dict[str, Any]:
         """The row's line in the results file."""
