@@ -48,9 +48,9 @@ class AsyncLayers:
     (made inside the running loop) and closes it on exit, or borrows the
     caller's ``session`` and leaves it open. Every keyword is optional:
     ``api_key`` defaults to ``LAYERS_API_KEY`` and ``base_url`` to
-    ``LAYERS_BASE_URL`` or ``https://api.layers.com``. ``pacing`` makes
-    requests wait for a client-side token of their endpoint class instead of
-    collecting 429s (see :class:`Pacing`).
+    ``LAYERS_BASE_URL`` or ``https://api.layers.com``. Requests wait for a
+    client-side token of their endpoint class instead of collecting 429s once
+    the key's tier is known (``pacing``, see :class:`Pacing`; False turns it off).
     """
 
     def __init__(
@@ -68,7 +68,7 @@ class AsyncLayers:
         user_agent: str | None = None,
         transport: Transport | None = None,
         max_concurrent_polls: int = 32,
-        pacing: Pacing | bool = False,
+        pacing: Pacing | bool = True,
     ) -> None:
         self.config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, auth=auth, organization=organization,

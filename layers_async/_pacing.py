@@ -50,14 +50,15 @@ def endpoint_class(method: str, path: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class Pacing:
-    """Settings of the client-side pacer.
+    """Settings of the client-side pacer (on by default: ``AsyncLayers(pacing=False)`` is off).
 
-    ``tier`` sizes the buckets; with ``None`` the pacer starts at ``standard``
-    (the smallest) and takes the real figure from ``whoami()`` or from the
-    ``X-RateLimit-Limit`` header of any response. ``headroom`` tokens of each
-    burst are left unused, so network latency can't make the API's bucket and
-    ours disagree by a token. ``scale`` multiplies every duration
-    (``scaled(1/1000)`` against ``FakeLayers(time_scale=1000)``).
+    ``tier`` sizes the buckets. With ``None`` nothing is held back until the
+    tier is known: from ``whoami()``, or per class from the ``X-RateLimit-Limit``
+    header of any response, or (sized as ``standard``) from a 429. Headers win
+    over a configured tier. ``headroom`` tokens of each burst are left unused,
+    so network latency can't make the API's bucket and ours disagree by a
+    token. ``scale`` multiplies every duration (``scaled(1/1000)`` against
+    ``FakeLayers(time_scale=1000)``).
     """
 
     tier: str | None = None
@@ -85,7 +86,7 @@ class _Bucket:
 
     rpm: float
     interval: float      # loop seconds per token
-    tolerance: float     # loop seconds of burst: (capacity - 1) tokens
+    tolerance: float     # loop seconds of burst: (capacity - 1 - headroom) tokens
     tat: float = -math.inf
 
     @classmethod
@@ -96,23 +97,27 @@ class _Bucket:
 
 
 class Pacer:
-    """One pacer per client: three buckets on the event loop's clock."""
+    """One pacer per client: a bucket per endpoint class, on the event loop's clock."""
 
     def __init__(self, pacing: Pacing) -> None:
         self.pacing = pacing
-        self.tier = pacing.tier or "standard"
-        self._learned = pacing.tier is not None
-        self._buckets = {name: _Bucket.sized(rpm, pacing)
-                         for name, rpm in TIER_RPM[self.tier].items()}
+        #: The tier the buckets are sized for (None: not known yet, nothing held back).
+        self.tier = pacing.tier
+        self._buckets: dict[str, _Bucket] = {}
+        if pacing.tier is not None:
+            self._size_all(pacing.tier)
         #: Loop seconds spent waiting for tokens, per class (for benchmarks and logs).
         self.waited: dict[str, float] = dict.fromkeys(ENDPOINT_CLASSES, 0.0)
 
     def reserve(self, name: str, now: float) -> float:
         """Take the next slot of ``name``'s bucket; return how long to wait for it (pure)."""
-        bucket = self._buckets[name]
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            return 0.0
         tat = max(bucket.tat, now)
         bucket.tat = tat + bucket.interval
-        return max(0.0, tat - bucket.tolerance - now)
+        wait = tat - bucket.tolerance - now
+        return wait if wait > 1e-9 else 0.0  # float sums of intervals drift by ulps
 
     async def acquire(self, name: str) -> None:
         """Wait until a request of class ``name`` may go out."""
@@ -122,41 +127,46 @@ class Pacer:
             await anyio.sleep(delay)
 
     def learn_tier(self, tier: str) -> None:
-        """Resize every bucket for ``tier`` unless a tier was configured."""
-        if self._learned or tier not in TIER_RPM:
+        """Size every bucket for ``tier`` (from whoami) unless a tier was configured."""
+        if self.pacing.tier is not None or tier not in TIER_RPM or tier == self.tier:
             return
-        self._learned = True
         self.tier = tier
-        for name, rpm in TIER_RPM[tier].items():
-            self._resize(name, rpm)
+        self._size_all(tier)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct a bucket's size from ``X-RateLimit-Endpoint-Class`` / ``-Limit``."""
+        """Size a bucket from ``X-RateLimit-Endpoint-Class`` and ``X-RateLimit-Limit``."""
         name = headers.get("x-ratelimit-endpoint-class")
         limit = headers.get("x-ratelimit-limit")
-        if name is None or name not in self._buckets or limit is None:
+        if name not in ENDPOINT_CLASSES or limit is None:
             return
         try:
             rpm = float(limit)
         except ValueError:
             return
-        if rpm >= 1 and rpm != self._buckets[name].rpm:
+        bucket = self._buckets.get(name)
+        if rpm >= 1 and math.isfinite(rpm) and (bucket is None or rpm != bucket.rpm):
             self._resize(name, rpm)
 
     def penalize(self, name: str, retry_after: float | None, now: float) -> None:
         """After a 429 on ``name``: send nothing of that class for ``retry_after`` seconds."""
-        if name not in self._buckets:
+        if name not in ENDPOINT_CLASSES:
             return
+        if name not in self._buckets:  # limits we didn't know of: assume the smallest tier
+            self._resize(name, TIER_RPM["standard"][name])
         bucket = self._buckets[name]
         wait = (retry_after if retry_after is not None else 1.0) * self.pacing.scale
         bucket.tat = max(bucket.tat, now + wait + bucket.tolerance)
 
+    def _size_all(self, tier: str) -> None:
+        for name, rpm in TIER_RPM[tier].items():
+            self._resize(name, rpm)
+
     def _resize(self, name: str, rpm: float) -> None:
-        old = self._buckets[name]
+        old = self._buckets.get(name)
         new = _Bucket.sized(rpm, self.pacing)
-        now = anyio.current_time()
-        if old.tat > now:
-            # Keep the tokens already in use; they come back at the new rate.
-            in_use = (old.tat - now) / old.interval
-            new.tat = now + in_use * new.interval
+        if old is not None and old.tat != -math.inf:
+            now = anyio.current_time()
+            if old.tat > now:
+                # Keep the tokens already in use; they come back at the new rate.
+                new.tat = now + (old.tat - now) / old.interval * new.interval
         self._buckets[name] = new

@@ -82,27 +82,52 @@ def test_bad_pacing_settings_are_refused() -> None:
         Pacing(headroom=-1)
 
 
+def test_unknown_tier_holds_nothing_back() -> None:
+    """Until the tier is known the pacer never waits (no cost when nothing is known)."""
+    pacer = Pacer(Pacing())
+    assert pacer.tier is None
+    assert [0.0] * 500 == [pacer.reserve("long-running", 0.0) for _ in range(500)]
+
+
 @pytest.mark.anyio
-async def test_pacer_learns_the_tier_from_whoami_and_headers() -> None:
-    """A partner key is paced as partner once whoami (or a header) says so."""
-    async with FakeLayers(time_scale=SCALE, tier="partner") as fake:
-        async with fake.client(pacing=Pacing().scaled(1 / SCALE)) as layers:
-            assert layers.pacer is not None
-            assert "standard" == layers.pacer.tier
-            await layers.whoami()
-            assert "partner" == layers.pacer.tier
-        async with fake.client(pacing=Pacing().scaled(1 / SCALE)) as other:
-            await other.credits.get()  # any response carries X-RateLimit-Limit
-            assert other.pacer is not None
-            waits = [other.pacer.reserve("read-light", 0.0) for _ in range(200)]
-    assert [0.0] * 200 == waits  # partner reads: a 6,000-token burst
+async def test_pacer_learns_the_tier_from_whoami() -> None:
+    """whoami's rateLimitTier sizes every bucket."""
+    async with FakeLayers(time_scale=SCALE, tier="partner") as fake, fake.client() as layers:
+        assert layers.pacer is not None
+        assert layers.pacer.tier is None
+        await layers.whoami()
+        assert "partner" == layers.pacer.tier
+        waits = [layers.pacer.reserve("long-running", 0.0) for _ in range(300)]
+    assert [0.0] * 297 == waits[:297]  # partner: 300 job starts a minute, minus headroom
+    assert 0.0 < waits[-1]
+
+
+@pytest.mark.anyio
+async def test_pacer_sizes_a_class_from_the_rate_limit_headers() -> None:
+    """Any response's X-RateLimit-Limit sizes that endpoint class's bucket."""
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+        await layers.credits.get()  # a read-light answer: X-RateLimit-Limit 120 on standard
+        assert layers.pacer is not None
+        reads = [layers.pacer.reserve("read-light", 0.0) for _ in range(120)]
+        writes = [layers.pacer.reserve("write-light", 0.0) for _ in range(120)]
+    assert [0.0] * 117 == reads[:117]
+    assert 0.0 < reads[-1]
+    assert [0.0] * 120 == writes  # no write answer seen yet: nothing known, nothing held
+
+
+def test_explicit_tier_is_corrected_by_headers() -> None:
+    """A configured tier sizes the buckets, but the server's header wins."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0))
+    pacer.observe({"x-ratelimit-endpoint-class": "long-running", "x-ratelimit-limit": "300"})
+    assert [0.0] * 300 == [pacer.reserve("long-running", 0.0) for _ in range(300)]
 
 
 @pytest.mark.anyio
 async def test_paced_client_gets_no_429_where_an_unpaced_one_does() -> None:
     """80 creates on standard (60/min write bucket): unpaced hits 429, paced never does."""
     scale = 100.0  # at 1000x, loopback latency alone is worth a token of a 60/min bucket
-    async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0) as unpaced:
+    async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0,
+                                                                 pacing=False) as unpaced:
         limited: list[RateLimitError] = []
         for i in range(80):
             try:
@@ -125,3 +150,13 @@ def test_pacing_argument_is_checked() -> None:
     """pacing= takes a Pacing or a bool."""
     with pytest.raises(TypeError, match="pacing"):
         AsyncLayers(api_key="lp_test_x", pacing="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_default_client_paces_itself_once_the_server_says_its_limits() -> None:
+    """No pacing argument: the first answer's headers size the bucket; 80 creates, no 429."""
+    scale = 100.0
+    async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0) as layers:
+        for i in range(80):
+            await layers.projects.create(name=f"Default {i}")
+    assert 0 == [e.status for e in fake.journal].count(429)

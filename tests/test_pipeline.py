@@ -126,7 +126,7 @@ async def test_retry_after_is_obeyed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("layers_async._client.anyio.sleep", fake_sleep)
     transport = MockTransport(scripted(error(429, "RATE_LIMITED", retry_after="7"),
                                        answer(200, WHOAMI)))
-    async with AsyncLayers(api_key=KEY, transport=transport) as layers:
+    async with AsyncLayers(api_key=KEY, transport=transport, pacing=False) as layers:
         await layers.whoami()
     assert [7.0] == slept
 

@@ -183,7 +183,8 @@ async def test_rate_limit_retry_after_is_obeyed_then_succeeds() -> None:
 
 async def test_real_rate_limit_exhaustion_surfaces_as_rate_limit_error() -> None:
     """Without retries, draining the write bucket gives RateLimitError with retry_after."""
-    async with FakeLayers(time_scale=1.0) as fake, fake.client(max_retries=0) as layers:
+    async with FakeLayers(time_scale=1.0) as fake, fake.client(max_retries=0,
+                                                               pacing=False) as layers:
         for i in range(60):  # the write-light bucket holds one minute: 60 on standard
             await layers.projects.create(name=f"P{i}")
         with pytest.raises(RateLimitError) as info:

@@ -171,6 +171,7 @@ class FakeLayers:
         """An ``AsyncLayers`` wired to this fake, its policies scaled to the fake's time."""
         from layers_async import (
             AsyncLayers,
+            Pacing,
             PollPolicy,
             RetryPolicy,
         )  # import inside: avoids a cycle
@@ -181,6 +182,7 @@ class FakeLayers:
             "base_url": self.base_url,
             "poll": PollPolicy().scaled(factor),
             "retry": RetryPolicy().scaled(factor),
+            "pacing": Pacing().scaled(factor),
         }
         options.update(overrides)
         return AsyncLayers(**options)
