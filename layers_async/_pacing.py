@@ -55,14 +55,17 @@ class Pacing:
     ``tier`` sizes the buckets. With ``None`` nothing is held back until the
     tier is known: from ``whoami()``, or per class from the ``X-RateLimit-Limit``
     header of any response, or (sized as ``standard``) from a 429. Headers win
-    over a configured tier. ``headroom`` tokens of each burst are left unused,
-    so network latency can't make the API's bucket and ours disagree by a
-    token. ``scale`` multiplies every duration (``scaled(1/1000)`` against
+    over a configured tier. Of each burst, ``headroom`` tokens and whatever
+    refills during ``latency`` seconds (real seconds, not scaled) are left
+    unused: requests released together reach the API spread over the network's
+    latency, and a bucket that is already full can't bank that refill.
+    ``scale`` multiplies every other duration (``scaled(1/1000)`` against
     ``FakeLayers(time_scale=1000)``).
     """
 
     tier: str | None = None
     headroom: int = 2
+    latency: float = 0.1
     scale: float = 1.0
 
     def __attrs_post_init__(self) -> None:
@@ -74,6 +77,8 @@ class Pacing:
         if isinstance(self.headroom, bool) or not isinstance(self.headroom, int) \
                 or self.headroom < 0:
             raise ValueError(f"headroom must be an int >= 0, got {self.headroom!r}")
+        if not (isinstance(self.latency, int | float) and 0 <= self.latency < math.inf):
+            raise ValueError(f"latency must be a finite number >= 0, got {self.latency!r}")
 
     def scaled(self, factor: float) -> Pacing:
         """The same settings with every duration multiplied by ``factor``."""
@@ -86,13 +91,14 @@ class _Bucket:
 
     rpm: float
     interval: float      # loop seconds per token
-    tolerance: float     # loop seconds of burst: (capacity - 1 - headroom) tokens
+    tolerance: float     # loop seconds of burst: capacity - 1 - the margin, in tokens
     tat: float = -math.inf
 
     @classmethod
     def sized(cls, rpm: float, pacing: Pacing) -> _Bucket:
         interval = 60.0 / rpm * pacing.scale
-        burst = max(0.0, rpm - 1 - pacing.headroom)
+        margin = max(pacing.headroom, math.ceil(pacing.latency / interval))
+        burst = max(0.0, rpm - 1 - margin)
         return cls(rpm=rpm, interval=interval, tolerance=burst * interval)
 
 

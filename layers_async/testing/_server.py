@@ -182,7 +182,8 @@ class FakeLayers:
             "base_url": self.base_url,
             "poll": PollPolicy().scaled(factor),
             "retry": RetryPolicy().scaled(factor),
-            "pacing": Pacing().scaled(factor),
+            # Loopback answers within milliseconds: a 5 ms latency allowance is plenty.
+            "pacing": Pacing(latency=0.005).scaled(factor),
         }
         options.update(overrides)
         return AsyncLayers(**options)

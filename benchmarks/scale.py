@@ -1,0 +1,117 @@
+"""Benchmark 3, scale: 10,000 concurrent ``job.wait()`` through one client.
+
+FakeLayers runs in another process (``fake_launcher``: partner tier, rate limits off) with N
+GitHub-ingest jobs already started, durations uniform in 90-240 API s. This process attaches
+to each id and ``jobs.wait_all`` them with ``PollPolicy().scaled(1/time_scale)``, so every
+waiter follows the library's real cadence, compressed in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from layers_async import AsyncLayers, IngestGithubResult, PollPolicy
+
+from ._common import child, fmt, report, rss_peak_kib, table
+
+NAME = "scale"
+TITLE = "3. Scale: concurrent job.wait() through one client"
+#: Wall seconds the whole wait may take before the benchmark gives up.
+WAIT_LIMIT = 600.0
+
+
+async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
+    """Attach every job, wait for all of them, and measure the client while doing it."""
+    scale = float(info["time_scale"])
+    ids = [job[0] for job in info["jobs"]]
+    async with AsyncLayers(api_key=info["api_key"], base_url=info["base_url"],
+                           poll=PollPolicy().scaled(1 / scale)) as layers:
+        jobs = [layers.jobs.attach(job_id) for job_id in ids]
+        gc.collect()
+        rss0 = rss_peak_kib()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        with anyio.fail_after(WAIT_LIMIT):
+            results = await layers.jobs.wait_all(jobs)
+        cpu1, wall1 = time.process_time(), time.perf_counter()
+        rss1 = rss_peak_kib()
+        current = asyncio.current_task()
+        left_open = len([t for t in asyncio.all_tasks() if t is not current])
+        polls = layers._scheduler.polls_sent
+    left_closed = len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+    return {
+        "jobs": len(ids),
+        "completed": sum(isinstance(r, IngestGithubResult) for r in results),
+        "wall": wall1 - wall0,
+        "cpu": cpu1 - cpu0,
+        "polls": polls,
+        "rss0": rss0,
+        "rss1": rss1,
+        "left_open": left_open,
+        "left_closed": left_closed,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1,000 jobs instead of 10,000")
+    parser.add_argument("--jobs", type=int, help="how many jobs to wait on")
+    parser.add_argument("--time-scale", type=float,
+                        help="API seconds per wall second (default: 10, 20 with --quick)")
+    args = parser.parse_args(argv)
+    count = args.jobs or (1000 if args.quick else 10_000)
+    scale = args.time_scale or (20.0 if args.quick else 10.0)
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="layers-bench-") as tmp:
+        out, stats_file = Path(tmp) / "fake.json", Path(tmp) / "stats.json"
+        launcher_args = ["--jobs", str(count), "--time-scale", str(scale), "--out", str(out),
+                         "--stats", str(stats_file)]
+        with child("fake_launcher", *launcher_args, ready_timeout=120) as (_, _ready):
+            info = json.loads(out.read_text())
+            m = asyncio.run(wait_everything(info))
+        server = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+
+    n = m["jobs"]
+    by_status = server.get("by_status", {})
+    rss_delta = (m["rss1"] - m["rss0"]) * 1024
+    rows = [
+        ["jobs waited (completed)", f"{n:,} ({m['completed']:,})"],
+        ["wall time", f"{m['wall']:.1f} s ({m['wall'] * scale:,.0f} API s)"],
+        ["client CPU", f"{m['cpu']:.1f} s ({m['cpu'] / m['wall']:.0%} of one core)"],
+        ["polls sent (`polls_sent`)", f"{m['polls']:,}"],
+        ["requests per job", fmt(m["polls"] / n, 2)],
+        ["server answers 200 / 304", f"{by_status.get('200', 0):,} / {by_status.get('304', 0):,}"],
+        ["client CPU per poll", f"{m['cpu'] / max(m['polls'], 1) * 1e6:,.0f} µs"],
+        ["peak RSS before → after", f"{m['rss0'] / 1024:,.1f} → {m['rss1'] / 1024:,.1f} MiB"],
+        ["peak RSS per waiting job", f"{rss_delta / n / 1024:,.2f} KiB"],
+        ["tasks left after wait_all (client open)", str(m["left_open"])],
+        ["tasks left after the client closed", str(m["left_closed"])],
+    ]
+    parts = [
+        f"Settings: {n:,} jobs (durations uniform 90-240 API s, seed 0) pre-created in "
+        f"FakeLayers(time_scale={scale:g}, tier=\"partner\", rate_limits=False) running in "
+        "another process; one AsyncLayers with `poll=PollPolicy().scaled(1/time_scale)`, "
+        "`jobs.attach` each id, then `jobs.wait_all(jobs)` (no limit: every job has its own "
+        "waiter). Memory is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of this process "
+        "(the benchmark runs in a fresh process) read just before `wait_all` (handles already "
+        "made) and after it: the growth of the peak, divided by the job count. CPU is "
+        "`time.process_time()` over the `wait_all`.",
+        table(["measure", "value"], rows),
+    ]
+    report(NAME, TITLE, quick=args.quick, parts=parts)
+    print(f"({NAME} took {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
