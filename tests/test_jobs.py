@@ -108,16 +108,17 @@ async def test_terminal_snapshot_is_cached_and_never_polled_again() -> None:
 
 
 async def test_polls_send_if_none_match_and_304_keeps_the_snapshot() -> None:
-    """After the first 200 every poll carries the ETag; unchanged states answer 304."""
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client(
-            poll=PollPolicy(initial=1.0, maximum=1.0).scaled(1 / SCALE)) as layers:
-        job = await started(layers)
-        await job.wait()
+    """After the first 200 every poll carries the ETag; an unchanged job answers 304."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(duration=1_000_000))  # 1 % per 10 s of loop
+        first = await job.refresh()
+        second = await job.refresh()
+        third = await job.refresh()
     gets = [e for e in fake.journal if e.method == "GET" and e.path == f"/v1/jobs/{job.id}"]
+    assert [200, 304, 304] == [e.status for e in gets]
     assert "If-None-Match" not in gets[0].headers
     assert all("If-None-Match" in e.headers for e in gets[1:])
-    assert 304 in [e.status for e in gets]
-    assert 200 == gets[-1].status
+    assert first == second == third
 
 
 async def test_watch_yields_each_change_and_ends_at_the_terminal_one() -> None:
