@@ -44,7 +44,7 @@ MAX_RUNNING_JOBS = 1000
 INGEST_ROUTE = "/v1/projects/{id}/ingest/github"
 #: At 100 the first burst of creates reaches the fake a few API seconds after the pacer
 #: released it (loopback and server time are not scaled), more than the pacer's headroom.
-DEFAULT_SCALE = 50.0
+DEFAULT_SCALE = 100.0
 
 
 def rate_per_minute(times: Sequence[float]) -> float:
