@@ -1,8 +1,8 @@
 """Killing ``layers-async ingest`` at any moment and rerunning it duplicates nothing.
 
 Everything runs in separate processes, as a user would: ``fake-server`` in one, each
-``ingest`` in another. The fake's journal lives in the server process, so the checks go
-through the API (projects, jobs) and the state file.
+``ingest`` in another. The checks go through the server's journal (written by
+``fake-server --journal`` when it stops), the API (projects, jobs) and the state file.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 
 from layers_async import AsyncLayers
@@ -30,11 +33,29 @@ CLI_WITH_SIGINT = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
                    "runpy.run_module('layers_async', run_name='__main__')")
 
 
+@dataclass
+class Server:
+    """A ``layers-async fake-server`` subprocess: its URL and test key, and its journal."""
+
+    url: str
+    key: str
+    process: anyio.abc.Process
+    journal_file: Path
+
+    async def journal(self) -> list[dict[str, Any]]:
+        """Stop the server (SIGTERM) and read the journal it writes on the way out."""
+        self.process.terminate()
+        with anyio.fail_after(20):
+            assert await self.process.wait() == 0
+        return [json.loads(line) for line in self.journal_file.read_text().splitlines()]
+
+
 @pytest.fixture
-async def fake_server() -> AsyncIterator[tuple[str, str]]:
-    """``layers-async fake-server`` in a subprocess: its URL and test key, read from stdout."""
+async def fake_server(tmp_path: Path) -> AsyncIterator[Server]:
+    """``layers-async fake-server`` in a subprocess, its URL and key read from its stdout."""
+    journal = tmp_path / "journal.jsonl"
     argv = [sys.executable, "-m", "layers_async", "fake-server", "--port", "0",
-            "--time-scale", "200"]
+            "--time-scale", "200", "--journal", str(journal)]
     async with await anyio.open_process(argv, stdout=subprocess.PIPE, stderr=None) as server:
         assert server.stdout is not None
         text = ""
@@ -45,9 +66,10 @@ async def fake_server() -> AsyncIterator[tuple[str, str]]:
         key = re.search(r"^API key: (\S+)$", text, re.M)
         assert url is not None
         assert key is not None
-        yield url.group(1), key.group(1)
-        server.terminate()
-        await server.wait()
+        yield Server(url.group(1), key.group(1), server, journal)
+        if server.returncode is None:
+            server.terminate()
+            await server.wait()
 
 
 def progress(state: Path) -> tuple[int, int]:
@@ -77,9 +99,9 @@ async def wait_for_jobs(state: Path, at_least: int) -> tuple[int, int]:
 
 @pytest.mark.anyio
 async def test_interrupted_and_killed_ingest_resumes_without_duplicates(
-        fake_server: tuple[str, str], tmp_path: Path) -> None:
+        fake_server: Server, tmp_path: Path) -> None:
     """Ctrl-C (exit 130), then SIGKILL mid-run, then a rerun: one project and one job per row."""
-    url, key = fake_server
+    url, key = fake_server.url, fake_server.key
     env = {**os.environ, "LAYERS_API_KEY": key}
     env.pop("LAYERS_BASE_URL", None)
     csv, out, state = tmp_path / "customers.csv", tmp_path / "results.jsonl", tmp_path / "s.db"
@@ -141,3 +163,16 @@ async def test_interrupted_and_killed_ingest_resumes_without_duplicates(
             assert github.job_id == line["job_id"]
             snapshot = await layers.jobs.get(str(line["job_id"]))
             assert (snapshot.status, snapshot.project_id) == ("completed", line["project_id"])
+
+    # The server's own record: one project made and one ingest started per row, whatever the
+    # kills; every repeat of those calls was a replay of its first answer.
+    journal = await fake_server.journal()
+    made = [e for e in journal if e["method"] == "POST" and e["path"] == "/v1/projects"
+            and e["status"] == 201 and not e["replayed"]]
+    started_jobs = [e for e in journal if e["method"] == "POST"
+                    and e["path"].endswith("/ingest/github") and e["status"] == 202
+                    and not e["replayed"]]
+    assert rows == len(made)
+    assert rows == len(started_jobs)
+    assert rows == len({e["headers"]["Idempotency-Key"] for e in started_jobs})
+    assert all(key not in json.dumps(e) for e in journal)

@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -113,7 +114,8 @@ def _add_options(parser: argparse.ArgumentParser, *, top: bool, connection: bool
     group = parser.add_argument_group("embedded server" if connection else "server")
     group.add_argument("--time-scale", metavar="F", type=_positive_float, default=default(200.0),
                        help="fake server time runs F times faster than real time (default 200; "
-                            "an ingest takes 90-240 API seconds)")
+                            "an ingest takes 90-240 API seconds); also the speed assumed for "
+                            "a loopback --base-url, i.e. a `layers-async fake-server`")
     group = parser.add_argument_group("output")
     if json:
         group.add_argument("--json", action="store_true", help="print JSON (for scripts)")
@@ -258,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "it with --base-url URL and LAYERS_API_KEY=KEY.")
     server.add_argument("--port", type=_port, default=0, help="port (default: any free one)")
     server.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    server.add_argument("--journal", metavar="FILE", type=Path,
+                        help="on exit (Ctrl-C or SIGTERM) write every request received to FILE "
+                             "as JSON lines (method, path, status, replayed, ...; no key)")
     server.add_argument("--tier", choices=("standard", "pilot", "partner"), default="standard",
                         help="rate-limit tier of the key (default %(default)s)")
     return parser

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -21,6 +24,9 @@ from layers_async import (
     JobStatus,
     NotFoundError,
 )
+
+if TYPE_CHECKING:
+    from layers_async.testing import FakeLayers
 
 from ._common import Output, Session, UsageError, connect, describe, to_jsonable
 from ._rows import idempotency_key, is_repo_full_name
@@ -239,8 +245,25 @@ async def fake_server(args: argparse.Namespace, out: Output) -> int:
         out.line(f"API key: {fake.api_key}")
         out.line(f"(time scale {args.time_scale:g}, tier {args.tier}; Ctrl-C to stop)")
         sys.stdout.flush()
-        await anyio.sleep_forever()
-    return 0  # pragma: no cover (only an interrupt ends the server)
+        try:
+            with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+                async for _ in signals:
+                    break
+        finally:  # SIGTERM, or Ctrl-C unwinding through here
+            if args.journal is not None:
+                _write_journal(args.journal, fake)
+    return 0
+
+
+def _write_journal(path: Path, fake: FakeLayers) -> None:
+    """The fake's journal as JSON lines (headers are already without the key)."""
+    with path.open("w", encoding="utf-8") as file:
+        for entry in fake.journal:
+            record = {"method": entry.method, "path": entry.path, "route": entry.route,
+                      "status": entry.status, "replayed": entry.replayed, "at": entry.at,
+                      "request_id": entry.request_id, "query": entry.query,
+                      "headers": entry.headers, "json": entry.json}
+            file.write(json.dumps(record, default=str) + "\n")
 
 
 @contextmanager

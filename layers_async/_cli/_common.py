@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from layers_async import AsyncLayers, JobSnapshot, PollPolicy
+from layers_async import AsyncLayers, JobSnapshot, Pacing, PollPolicy, RetryPolicy
 
 if TYPE_CHECKING:
     import argparse
@@ -271,8 +271,16 @@ async def connect(args: argparse.Namespace, out: Output, *,
             raise UsageError(f"set {ENV_API_KEY} to use "
                              f"{'--live' if args.live else '--base-url'}")
         base_url = args.base_url or os.environ.get(ENV_BASE_URL) or None
+        options: dict[str, Any] = {"poll": poll}
+        if not args.live and base_url is not None and _is_local(base_url):
+            # A loopback server is a `layers-async fake-server` running --time-scale times
+            # faster: scale waits to its clock (its rate-limit buckets refill that fast too).
+            factor = 1 / args.time_scale
+            options.update(retry=RetryPolicy().scaled(factor),
+                           pacing=Pacing(latency=0.005).scaled(factor),
+                           poll=poll or PollPolicy().scaled(factor))
         try:
-            layers = AsyncLayers(api_key=key, base_url=base_url, poll=poll)
+            layers = AsyncLayers(api_key=key, base_url=base_url, **options)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         url = layers.config.base_url
