@@ -9,12 +9,11 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
+from cli_support import HEADER, POLL, results, write_csv
 
 from layers_async._cli import main, run
 from layers_async._cli._app import _library_logging
@@ -26,28 +25,6 @@ KEY_PATTERN = re.compile(r"lp_(?:live|test)_[A-Z0-9]{16}_")
 EMBEDDED = re.compile(r"^Embedded fake Layers server at http://127\.0\.0\.1:\d+ \(no network, "
                       r"no credits\)\. Use --live for the real API\.$")
 FAST = ["--time-scale", "5000"]
-POLL = ["--poll-interval", "0.005"]
-HEADER = "customer_external_id,project_name,repo,branch,platforms,timezone,language\n"
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLayers]:
-    """A fake in the test's own loop; the CLI reaches it with --base-url and LAYERS_API_KEY."""
-    async with FakeLayers(time_scale=5000) as server:
-        monkeypatch.setenv("LAYERS_API_KEY", server.api_key)
-        monkeypatch.delenv("LAYERS_BASE_URL", raising=False)
-        yield server
-
-
-def results(path: Path) -> list[dict[str, Any]]:
-    """The lines of a results file."""
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def write_csv(path: Path, *rows: str) -> Path:
-    """A customers CSV with the standard header."""
-    path.write_text(HEADER + "".join(row + "\n" for row in rows))
-    return path
 
 
 # -- help and usage ---------------------------------------------------------------------------

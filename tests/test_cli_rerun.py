@@ -5,34 +5,18 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import HEADER, POLL, results
 
 from layers_async import AsyncLayers, MockTransport, Request, Response
 from layers_async._cli import build_parser, run
 from layers_async._cli._commands import start_ingest
 from layers_async.testing import FakeLayers
 
-POLL = ["--poll-interval", "0.005"]
-HEADER = "customer_external_id,project_name,repo,branch,platforms,timezone,language\n"
 INGEST = "POST /v1/projects/{id}/ingest/github"
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLayers]:
-    """A fake in the test's own loop; the CLI reaches it with --base-url and LAYERS_API_KEY."""
-    async with FakeLayers(time_scale=5000) as server:
-        monkeypatch.setenv("LAYERS_API_KEY", server.api_key)
-        monkeypatch.delenv("LAYERS_BASE_URL", raising=False)
-        yield server
-
-
-def results(path: Path) -> list[dict[str, Any]]:
-    """The lines of a results file."""
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def ingest_keys(fake: FakeLayers) -> list[str]:

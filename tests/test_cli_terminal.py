@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_support import HEADER, POLL, results
 from rich.console import Console
 
 from layers_async._cli import main, run
@@ -22,24 +20,8 @@ from layers_async.testing import FakeLayers
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "customers.csv"
 FAST = ["--time-scale", "5000", "--poll-interval", "0.005"]
-POLL = ["--poll-interval", "0.005"]
-HEADER = "customer_external_id,project_name,repo,branch,platforms,timezone,language\n"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 JOB_STAGES = ("cloning", "analyzing", "generating_sdk_patch", "opening_pr", "finalizing")
-
-
-@pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLayers]:
-    """A fake in the test's own loop; the CLI reaches it with --base-url and LAYERS_API_KEY."""
-    async with FakeLayers(time_scale=5000) as server:
-        monkeypatch.setenv("LAYERS_API_KEY", server.api_key)
-        monkeypatch.delenv("LAYERS_BASE_URL", raising=False)
-        yield server
-
-
-def results(path: Path) -> list[dict[str, Any]]:
-    """The lines of a results file."""
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def big_csv(path: Path, rows: int) -> Path:
