@@ -132,18 +132,23 @@ class Project:
         }
 
     def to_summary(self, clock: Clock) -> dict[str, Any]:
-        """The ProjectSummary object used in lists."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "customerExternalId": self.customer_external_id,
-            "timezone": self.timezone,
-            "primaryLanguage": self.primary_language,
-            "ownerEmail": self.owner_email,
-            "createdAt": clock.iso(self.created_at),
-            "updatedAt": clock.iso(self.updated_at),
-        }
+        """The ProjectSummary object used in lists: a subset of the full object."""
+        full = self.to_json(clock)
+        return {name: full[name] for name in _SUMMARY_FIELDS}
+
+
+#: The fields of a ProjectSummary (openapi.yaml), in its order.
+_SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "customerExternalId",
+    "timezone",
+    "primaryLanguage",
+    "ownerEmail",
+    "createdAt",
+    "updatedAt",
+)
 
 
 @attrs.define(kw_only=True, eq=False)
