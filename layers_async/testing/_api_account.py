@@ -147,22 +147,22 @@ def _target(request: web.Request) -> tuple[State, KeyRecord]:
 
 async def kill_api_key(request: web.Request) -> web.StreamResponse:
     """POST /v1/api-keys/{keyId}/kill: the key gets 503 KILL_SWITCH from now on."""
-    state, key = _target(request)
-    if not key.killed:
-        key.killed = True
-        if key.revoked_at is None:
-            key.revoked_at = state.clock.now()
-    return json_response({"apiKey": api_key_json(state, key), "killed": True})
+    return _retire(request, "killed")
 
 
 async def delete_api_key(request: web.Request) -> web.StreamResponse:
     """DELETE /v1/api-keys/{keyId}: retire the key (it then gets 503 KILL_SWITCH)."""
+    return _retire(request, "deleted")
+
+
+def _retire(request: web.Request, flag: str) -> web.StreamResponse:
+    """Set ``flag`` (killed or deleted) on the target key; a repeat changes nothing."""
     state, key = _target(request)
-    if not key.deleted:
-        key.deleted = True
+    if not getattr(key, flag):
+        setattr(key, flag, True)
         if key.revoked_at is None:
             key.revoked_at = state.clock.now()
-    return json_response({"apiKey": api_key_json(state, key), "deleted": True})
+    return json_response({"apiKey": api_key_json(state, key), flag: True})
 
 
 async def rotate_api_key(request: web.Request) -> web.StreamResponse:
