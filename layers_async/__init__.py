@@ -27,6 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from ._http import Request, Response, Timeout
+from ._idempotency import idempotency_key
 from ._jobs import Job
 from ._pacing import Pacing
 from ._pagination import AsyncPaginator, Page
@@ -132,4 +133,5 @@ __all__ = [
     "WhoAmI",
     "__version__",
     "check_repo_full_name",
+    "idempotency_key",
 ]

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._http import DEFAULT_TIMEOUT, Request, Timeout, build_url, encode_json
+from ._idempotency import check_idempotency_key
 from ._pacing import endpoint_class
 from ._poll import PollPolicy
 from ._retry import RetryPolicy
@@ -188,11 +189,3 @@ class ClientConfig:
             endpoint_class=endpoint_class(method, path),
         )
 
-
-def check_idempotency_key(key: object) -> str:
-    """A caller's idempotency key, checked to be a usable header value."""
-    if not isinstance(key, str):
-        raise TypeError(f"idempotency_key must be a string, got {type(key).__name__}")
-    if not key or len(key) > 255 or any(c.isspace() or ord(c) < 0x20 for c in key):
-        raise ValueError(f"idempotency_key must be 1-255 printable characters, got {key!r}")
-    return key

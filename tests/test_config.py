@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers_async import AsyncLayers, Timeout
+from layers_async import AsyncLayers, Timeout, idempotency_key
 from layers_async._config import ClientConfig
 
 KEY = "lp_test_ABCDEFGHIJKLMNOP_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
@@ -86,6 +86,9 @@ def test_bearer_and_organization_headers() -> None:
     assert (KEY,) == tuple(s for s in request.secrets if s == KEY)
 
 
+ROW_KEY = idempotency_key("row", 42)
+
+
 @pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
 def test_mutations_always_carry_a_fresh_idempotency_key(method: str) -> None:
     """Each logical mutation gets its own UUID4 unless the caller gives one."""
@@ -93,8 +96,8 @@ def test_mutations_always_carry_a_fresh_idempotency_key(method: str) -> None:
     first = config.build_request(method, "/v1/projects", json={"name": "a"})
     second = config.build_request(method, "/v1/projects", json={"name": "a"})
     assert first.headers["Idempotency-Key"] != second.headers["Idempotency-Key"]
-    mine = config.build_request(method, "/v1/projects", idempotency_key="row-42")
-    assert "row-42" == mine.headers["Idempotency-Key"]
+    mine = config.build_request(method, "/v1/projects", idempotency_key=ROW_KEY)
+    assert ROW_KEY == mine.headers["Idempotency-Key"]
 
 
 def test_json_body_and_query_are_encoded() -> None:
@@ -119,3 +122,29 @@ def test_timeout_coercion() -> None:
     assert Timeout(connect=2.0, total=2.0) == Timeout.coerce(2.0)
     assert Timeout(connect=10.0, total=30.0) == Timeout.coerce(30)
     assert Timeout(connect=None, total=None) == Timeout.coerce(None)
+
+
+def test_derived_idempotency_keys_are_stable_uuids() -> None:
+    """The same parts give the same UUID in every run; other parts another one."""
+    import uuid
+
+    first = idempotency_key("acme_42", "project")
+    assert first == idempotency_key("acme_42", "project")
+    assert first != idempotency_key("acme_42", "ingest")
+    assert 5 == uuid.UUID(first).version
+
+
+@pytest.mark.parametrize("bad", ["acme_42:project", "row-42", "", "0" * 36])
+def test_idempotency_keys_that_are_neither_uuid_nor_ulid_are_refused(bad: str) -> None:
+    """The API types the header as a UUID (or ULID): anything else fails before a request."""
+    config = ClientConfig.resolve(api_key=KEY)
+    with pytest.raises(ValueError, match="UUID or a ULID"):
+        config.build_request("POST", "/v1/projects", idempotency_key=bad)
+
+
+def test_a_ulid_idempotency_key_is_accepted() -> None:
+    """ULIDs are the API's other accepted form."""
+    config = ClientConfig.resolve(api_key=KEY)
+    ulid = "01HXZ9K3W0Q8Z6V5N4M3B2A1C0"
+    assert ulid == config.build_request("POST", "/v1/x", idempotency_key=ulid).headers[
+        "Idempotency-Key"]

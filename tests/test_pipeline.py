@@ -26,6 +26,7 @@ from layers_async import (
     RetryPolicy,
     ServerError,
     ValidationError,
+    idempotency_key,
 )
 
 pytestmark = pytest.mark.anyio
@@ -34,6 +35,8 @@ KEY = "lp_test_ABCDEFGHIJKLMNOP_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 WHOAMI = {"organizationId": "org_1", "apiKeyId": "key_1", "scopes": ["*"],
           "rateLimitTier": "standard"}
 FAST = RetryPolicy().scaled(1e-4)
+
+MINE = idempotency_key("acme_42", "project")
 
 
 def answer(status: int, body: Any = None, **headers: str) -> Response:
@@ -78,8 +81,8 @@ async def test_callers_idempotency_key_is_sent_on_every_attempt() -> None:
     transport = MockTransport(scripted(APIConnectionError("reset"),
                                        answer(201, {"id": "prj_1", "name": "Acme"})))
     async with AsyncLayers(api_key=KEY, transport=transport, retry=FAST) as layers:
-        await layers.projects.create(name="Acme", idempotency_key="acme_42-project")
-    assert ["acme_42-project"] * 2 == [r.headers["Idempotency-Key"] for r in transport.requests]
+        await layers.projects.create(name="Acme", idempotency_key=MINE)
+    assert [MINE] * 2 == [r.headers["Idempotency-Key"] for r in transport.requests]
 
 
 async def test_gives_up_after_max_retries_with_the_last_error() -> None:

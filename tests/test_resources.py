@@ -19,8 +19,12 @@ from layers_async import (
     RateLimitError,
     ServerError,
     ValidationError,
+    idempotency_key,
 )
 from layers_async.testing import FakeLayers
+
+ROT_KEY = idempotency_key("rotate", 1)
+ACME_KEY = idempotency_key("acme", "create")
 
 pytestmark = pytest.mark.anyio
 
@@ -122,8 +126,8 @@ async def test_api_key_rotate_replays_the_same_secret_and_kill_switches() -> Non
         victim = fake.add_key()
         async with fake.client(api_key=spare) as layers:
             victim_id = fake.key_id(victim)
-            first = await layers.api_keys.rotate(victim_id, idempotency_key="rot-1")
-            second = await layers.api_keys.rotate(victim_id, idempotency_key="rot-1")
+            first = await layers.api_keys.rotate(victim_id, idempotency_key=ROT_KEY)
+            second = await layers.api_keys.rotate(victim_id, idempotency_key=ROT_KEY)
             assert first.secret == second.secret
             assert first.secret not in repr(first)
             killed = await layers.api_keys.kill(fake.key_id(first.secret))
@@ -162,10 +166,10 @@ async def test_dropped_connection_is_retried_without_duplicating() -> None:
 async def test_idempotent_replay_and_conflict() -> None:
     """Same key + same body replays the project; same key + other body is 409."""
     async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
-        first = await layers.projects.create(name="Acme", idempotency_key="acme-create")
-        again = await layers.projects.create(name="Acme", idempotency_key="acme-create")
+        first = await layers.projects.create(name="Acme", idempotency_key=ACME_KEY)
+        again = await layers.projects.create(name="Acme", idempotency_key=ACME_KEY)
         with pytest.raises(IdempotencyConflictError):
-            await layers.projects.create(name="Other", idempotency_key="acme-create")
+            await layers.projects.create(name="Other", idempotency_key=ACME_KEY)
         listed = await layers.projects.list().collect()
     assert first == again
     assert 1 == len(listed)

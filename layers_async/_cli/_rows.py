@@ -7,12 +7,11 @@ import difflib
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from layers_async import PLATFORMS, check_repo_full_name
+from layers_async import PLATFORMS, check_repo_full_name, idempotency_key
 
 from ._common import UsageError
 
@@ -25,9 +24,6 @@ REQUIRED = ("customer_external_id", "project_name", "repo")
 
 _PLATFORM_SEPARATORS = re.compile(r"[|;]")
 
-#: Fixed namespace: the same row always derives the same idempotency keys, in any process.
-NAMESPACE = uuid.UUID("7d0c6a5e-3f0e-5b2a-9c1d-6c6179657273")
-
 
 def is_repo_full_name(value: str) -> bool:
     """Whether ``value`` is a GitHub ``owner/name`` (the library's own rule)."""
@@ -36,11 +32,6 @@ def is_repo_full_name(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def idempotency_key(purpose: str, *parts: object) -> str:
-    """A deterministic UUID for one logical mutation (never random, so re-runs replay)."""
-    return str(uuid.uuid5(NAMESPACE, json.dumps([purpose, *map(str, parts)])))
 
 
 @dataclass(frozen=True, slots=True)
