@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apidocs import EXAMPLES
 
 from layers_async import (
     ApiKeyDeleteResult,
@@ -31,9 +32,6 @@ from layers_async import (
 from layers_async._converter import decode, structure, unstructure
 from layers_async._pagination import decode_page
 from layers_async.models.jobs import RESULT_TYPES
-
-#: The docs' example payloads: shared/ lies beside the checkout (locally and in CI).
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "layers-api" / "examples"
 
 #: Example file prefix -> the model its payload decodes to (lists: the item model).
 MODELS: dict[str, type[Any]] = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
 import pytest
+from apidocs import EXAMPLES
 
 from layers_async.testing._routes import ROUTES
 
@@ -15,7 +15,6 @@ from .fakehttp import Api, Reply, StartFake
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "layers-api" / "examples"
 
 #: Implemented routes the docs print no response example for.
 NO_EXAMPLE = frozenset(
