@@ -5,6 +5,7 @@
 """
 
 from ._client import AsyncLayers
+from ._converter import UNSET
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -28,11 +29,12 @@ from ._errors import (
 )
 from ._http import Request, Response, Timeout
 from ._idempotency import idempotency_key
-from ._jobs import Job
+from ._job import Job
 from ._pacing import Pacing
 from ._pagination import AsyncPaginator, Page
 from ._poll import PollPolicy
 from ._retry import RetryPolicy
+from ._secret import Secret
 from ._transport import AiohttpTransport, MockTransport, Transport
 from ._version import __version__
 from .models import (
@@ -66,7 +68,6 @@ from .models import (
 from .models.ingest import PLATFORMS, SdkConfig
 from .models.jobs import JobError as JobErrorInfo
 from .resources.ingest import check_repo_full_name
-from .resources.projects import UNSET
 
 __all__ = [
     "PLATFORMS",
@@ -126,6 +127,7 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "SdkConfig",
+    "Secret",
     "ServerError",
     "Timeout",
     "Transport",

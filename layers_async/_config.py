@@ -12,14 +12,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._http import DEFAULT_TIMEOUT, Request, Timeout, build_url, encode_json
+from ._http import DEFAULT_TIMEOUT, SECRET_HEADERS, Request, Timeout, build_url, encode_json
 from ._idempotency import check_idempotency_key
-from ._pacing import endpoint_class
 from ._poll import PollPolicy
 from ._retry import RetryPolicy
 from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "AuthMode", "ClientConfig"]
+__all__ = ["DEFAULT_BASE_URL", "AuthMode", "ClientConfig", "check_external_url"]
 
 DEFAULT_BASE_URL = "https://api.layers.com"
 ENV_API_KEY = "LAYERS_API_KEY"
@@ -83,7 +82,7 @@ class ClientConfig:
 
     api_key: str = attrs.field(repr=False)
     base_url: str = DEFAULT_BASE_URL
-    auth: AuthMode = "x-api-key"
+    auth: AuthMode = "bearer"
     organization: str | None = None
     user_agent: str = attrs.field(factory=default_user_agent)
     timeout: Timeout = DEFAULT_TIMEOUT
@@ -101,7 +100,7 @@ class ClientConfig:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        auth: AuthMode = "x-api-key",
+        auth: AuthMode = "bearer",
         organization: str | None = None,
         user_agent: str | None = None,
         timeout: float | Timeout | None = DEFAULT_TIMEOUT,
@@ -121,11 +120,7 @@ class ClientConfig:
             raise ValueError("user_agent must be a non-empty string without control characters")
         if auth not in _AUTH_MODES:
             raise ValueError(f"auth must be one of {_AUTH_MODES}, got {auth!r}")
-        if organization is not None and (
-                not organization or organization != organization.strip()
-                or any(ord(c) < 0x20 for c in organization)):
-            raise ValueError(
-                f"organization must be an org id such as org_..., got {organization!r}")
+        check_organization(organization)
         policy = retry if retry is not None else RetryPolicy()
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
@@ -151,6 +146,7 @@ class ClientConfig:
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | Timeout | None = None,
+        rate_class: str | None = None,
     ) -> Request:
         """The complete request for one logical call (pure but for a fresh UUID4).
 
@@ -158,7 +154,8 @@ class ClientConfig:
         total=None)`` for no limit on this call.
 
         POST, PATCH and DELETE always carry an ``Idempotency-Key``: the caller's, or a new
-        UUID4. The pipeline reuses this same request on every retry.
+        UUID4. The pipeline reuses this same request on every retry. ``rate_class`` is the
+        operation's (see ``_operations``); by default GET reads and anything else writes.
         """
         built: dict[str, str] = {
             "Accept": "application/json",
@@ -186,6 +183,47 @@ class ClientConfig:
             headers=built,
             body=body,
             timeout=self.timeout if timeout is None else Timeout.coerce(timeout),
-            endpoint_class=endpoint_class(method, path),
+            endpoint_class=rate_class or ("read-light" if method == "GET" else "write-light"),
         )
+
+    def build_external(self, method: str, url: str, *, body: bytes | None = None,
+                       headers: Mapping[str, str] | None = None,
+                       timeout: float | Timeout | None = None) -> Request:
+        """A request to a host other than the API (a presigned upload URL).
+
+        It carries only the given headers and the User-Agent: never the API key, the
+        organization or an idempotency key. Redirects are never followed for it either.
+        """
+        built = {"User-Agent": self.user_agent, **(headers or {})}
+        if any(name.lower() in SECRET_HEADERS for name in built):
+            raise ValueError("a request to another host must not carry an API key header")
+        return Request(method=method, url=check_external_url(url),
+                       path=urlsplit(url).path or "/", headers=built, body=body,
+                       timeout=self.timeout if timeout is None else Timeout.coerce(timeout),
+                       endpoint_class="external")
+
+
+def check_external_url(url: object) -> str:
+    """An https URL (plain http only for loopback), without credentials."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"url must be an http(s) URL, got {url[:80]!r}")
+    if parts.username or parts.password:
+        raise ValueError("url must not carry credentials")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("plain http is refused for a host that is not loopback")
+    return url
+
+
+def check_organization(organization: object) -> str | None:
+    """An ``X-Layers-Organization`` value (an org id), or None."""
+    if organization is None:
+        return None
+    if not isinstance(organization, str) or not organization \
+            or organization != organization.strip() \
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in organization):
+        raise ValueError(f"organization must be an org id such as org_..., got {organization!r}")
+    return organization
 

@@ -22,8 +22,10 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._errors import DecodeError
 from ._http import Response, excerpt
+from ._secret import Secret
 
-__all__ = ["converter", "decode", "decode_json", "structure", "unstructure", "wire"]
+__all__ = ["coerce", "converter", "decode", "decode_json", "encode_fields", "structure",
+           "unstructure", "wire", "wire_to_snake"]
 
 T = TypeVar("T")
 
@@ -57,6 +59,12 @@ def _parse_datetime(value: Any, _: type) -> datetime:
 def _format_datetime(value: datetime) -> str:
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _structure_secret(value: Any, _: type) -> Secret:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return Secret(value)
 
 
 def _is_open_enum(tp: Any) -> bool:
@@ -99,6 +107,9 @@ def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
     conv.register_structure_hook(datetime, _parse_datetime)
     conv.register_unstructure_hook(datetime, _format_datetime)
+    conv.register_structure_hook(Secret, _structure_secret)
+    # Unstructured (JSON output, logs of models) a secret stays hidden: read .value.
+    conv.register_unstructure_hook(Secret, repr)
 
     def structure_optional(tp: Any) -> Any:
         # cattrs' generic Optional hook dispatches on every call; most snapshot fields are
@@ -143,6 +154,95 @@ def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
 def unstructure(value: Any) -> Any:
     """A model as JSON-ready data with the API's wire names."""
     return converter.unstructure(value)
+
+
+def wire_to_snake(name: str) -> str:
+    """The Python spelling of a wire name: ``openPR`` -> ``open_pr``, ``iosBundleId`` ->
+    ``ios_bundle_id``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+class Unset:
+    """The type of :data:`UNSET`."""
+
+    _instance: Unset | None = None
+
+    def __new__(cls) -> Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: "Leave this field alone": the default of fields where ``None`` means "clear".
+UNSET: Any = Unset()
+
+
+def encode_fields(wire_names: tuple[str, ...], values: typing.Mapping[str, Any], *,
+                  nullable: typing.AbstractSet[str] = frozenset()) -> dict[str, Any]:
+    """Keyword values (snake_case) as a JSON object with the spec's wire names.
+
+    ``wire_names`` are the operation's fields as the spec spells them: each keyword
+    is looked up by its snake_case form, so no spelling is ever invented. UNSET is
+    omitted; None is omitted too, unless the field is ``nullable`` (then it travels
+    as null: "clear"). attrs models become their wire form (their None fields
+    omitted); mappings are taken to use the API's wire keys already.
+    """
+    lookup = {wire_to_snake(name): name for name in wire_names}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = lookup.get(key)
+        if name is None:
+            raise TypeError(f"{key!r} is not a field of this operation "
+                            f"(fields: {sorted(lookup)})")
+        if value is UNSET or (value is None and name not in nullable):
+            continue
+        out[name] = _wire_value(value)
+    return out
+
+
+def _wire_value(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return _without_none(converter.unstructure(value))
+    if isinstance(value, typing.Mapping):
+        return {str(k): _wire_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire_value(v) for v in value]
+    if isinstance(value, Secret):
+        return value.value  # the caller passed it to send it
+    return converter.unstructure(value)
+
+
+def _without_none(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_none(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_none(v) for v in data]
+    return data
+
+
+def coerce(value: Any, cls: type[T], what: str) -> T:
+    """``value`` as ``cls``: an instance as it is, or a mapping with the API's wire keys
+    (checked: an unknown key is a ValueError, a wrong type a TypeError)."""
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, typing.Mapping):
+        raise TypeError(f"{what} must be a {cls.__name__} or a mapping of its wire fields, "
+                        f"got {type(value).__name__}")
+    known = {wire_name(f) for f in attrs.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ValueError(f"{what} has unknown field(s) {unknown}; known: {sorted(known)}")
+    try:
+        return converter.structure(dict(value), cls)
+    except Exception as exc:
+        _, reason = _first_failure(exc)
+        raise TypeError(f"{what} is not a valid {cls.__name__}: {reason}") from None
 
 
 def decode_json(response: Response, *, secrets: tuple[str, ...] = ()) -> Any:

@@ -7,6 +7,7 @@ Nothing here does I/O: the transport turns a :class:`Request` into a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -99,12 +100,18 @@ class Response:
         return json.loads(self.body)
 
 
+#: One-time secrets the API returns (keys ``lp_…``, webhook secrets ``whsec_…``): whatever
+#: the caller's own key is, these never reach an error excerpt or a log either.
+_ONE_TIME = re.compile(r"\b(?:lp_(?:live|test)_|whsec_)[A-Za-z0-9_\-]+")
+
+
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every occurrence of each secret replaced."""
+    """``text`` with every occurrence of each secret, and of any API key or signing
+    secret, replaced."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "<redacted>")
-    return text
+    return _ONE_TIME.sub("<redacted>", text)
 
 
 def excerpt(text: str | bytes, secrets: tuple[str, ...], size: int = 200) -> str:
@@ -128,10 +135,15 @@ def redact_data(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 def build_url(base_url: str, path: str, params: Mapping[str, Any] | None = None) -> str:
-    """Join the base URL, an API path and query parameters (``None`` values dropped)."""
+    """Join the base URL, an API path and query parameters.
+
+    ``None`` values are dropped; a list or tuple travels as the same name repeated
+    (``status=a&status=b``).
+    """
     url = base_url + path
     if params:
-        pairs = [(k, _query_value(v)) for k, v in params.items() if v is not None]
+        pairs = [(k, _query_value(item)) for k, v in params.items() if v is not None
+                 for item in (v if isinstance(v, list | tuple) else (v,))]
         if pairs:
             url += "?" + urlencode(pairs)
     return url

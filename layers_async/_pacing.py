@@ -11,13 +11,12 @@ reserves the next free slot, so thousands of waiting tasks never stampede.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 
 import anyio
 import attrs
 
-__all__ = ["ENDPOINT_CLASSES", "TIER_RPM", "Pacer", "Pacing", "endpoint_class"]
+__all__ = ["ENDPOINT_CLASSES", "TIER_RPM", "Pacer", "Pacing"]
 
 READ_LIGHT = "read-light"
 WRITE_LIGHT = "write-light"
@@ -30,23 +29,6 @@ TIER_RPM: Mapping[str, Mapping[str, int]] = {
     "pilot": {READ_LIGHT: 1200, WRITE_LIGHT: 600, LONG_RUNNING: 60},
     "partner": {READ_LIGHT: 6000, WRITE_LIGHT: 3000, LONG_RUNNING: 300},
 }
-
-#: POST routes that start a job (the long-running class), per the docs' endpoint table.
-_JOB_STARTS = re.compile(
-    r"^/v1/(?:projects/[^/]+/(?:ingest/(?:github|website|appstore)|keywords/refresh|influencers"
-    r"|content(?:/(?:video-remix|slideshow-remix|ugc-remix|slideshow-builder))?)"
-    r"|content/[^/]+/(?:regenerate|clone-from-post)|influencers/[^/]+/clone)$"
-)
-
-
-def endpoint_class(method: str, path: str) -> str:
-    """The rate-limit class of a call: GET is read-light, job starts long-running."""
-    if method == "GET":
-        return READ_LIGHT
-    if method == "POST" and _JOB_STARTS.match(path):
-        return LONG_RUNNING
-    return WRITE_LIGHT
-
 
 @attrs.frozen(kw_only=True)
 class Pacing:

@@ -50,7 +50,11 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number ``retry`` (0-based) with no Retry-After."""
-        base = min(self.maximum, self.initial * self.multiplier**retry)
+        try:
+            grown = self.initial * self.multiplier**retry
+        except OverflowError:  # a huge attempt number: the cap applies anyway
+            grown = math.inf
+        base = min(self.maximum, grown)
         return base * (1.0 - self.jitter * rand()) * self.scale
 
     def delay(self, retry: int, retry_after: float | None,
@@ -61,6 +65,27 @@ class RetryPolicy:
         if retry_after > self.max_retry_after:
             return None
         return retry_after * self.scale
+
+
+    def decide(self, attempt: int, *, status: int | None = None, code: str | None = None,
+               retry_after: float | None = None, retries: int | None = None,
+               retry_rate_limits: bool = True,
+               rand: Callable[[], float] = random.random) -> float | None:
+        """Seconds to wait before another attempt after attempt ``attempt`` (1-based)
+        failed, or ``None`` to give up and raise.
+
+        ``status`` is None for a connection error or timeout (always worth a retry).
+        ``retries`` overrides ``max_retries``; with ``retry_rate_limits=False`` a 429
+        is given up at once, for callers that pause a whole queue instead.
+        """
+        if attempt > (self.max_retries if retries is None else retries):
+            return None
+        if status is None:
+            return self.backoff(attempt - 1, rand)
+        limited = status == 429 or code == "RATE_LIMITED"
+        if not is_retryable(status, code) or (limited and not retry_rate_limits):
+            return None
+        return self.delay(attempt - 1, retry_after, rand)
 
 
 def is_retryable(status: int, code: str | None) -> bool:

@@ -66,24 +66,25 @@ def test_repr_never_shows_the_key() -> None:
         assert KEY not in text
 
 
-def test_default_headers_x_api_key_and_user_agent() -> None:
-    """X-Api-Key by default, a layers-async User-Agent, no Idempotency-Key on GET."""
+def test_default_headers_bearer_and_user_agent() -> None:
+    """Bearer by default (both doc generations accept it), a layers-async User-Agent, no
+    Idempotency-Key on GET."""
     request = ClientConfig.resolve(api_key=KEY).build_request("GET", "/v1/whoami")
-    assert KEY == request.headers["X-Api-Key"]
-    assert "Authorization" not in request.headers
+    assert f"Bearer {KEY}" == request.headers["Authorization"]
+    assert "X-Api-Key" not in request.headers
     assert request.headers["User-Agent"].startswith("layers-async/")
     assert "Idempotency-Key" not in request.headers
     assert "https://api.layers.com/v1/whoami" == request.url
 
 
-def test_bearer_and_organization_headers() -> None:
-    """auth="bearer" sends Authorization; organization sends X-Layers-Organization."""
-    config = ClientConfig.resolve(api_key=KEY, auth="bearer", organization="org_child")
+def test_x_api_key_and_organization_headers() -> None:
+    """auth="x-api-key" sends X-Api-Key; organization sends X-Layers-Organization."""
+    config = ClientConfig.resolve(api_key=KEY, auth="x-api-key", organization="org_child")
     request = config.build_request("GET", "/v1/whoami")
-    assert f"Bearer {KEY}" == request.headers["Authorization"]
-    assert "X-Api-Key" not in request.headers
+    assert KEY == request.headers["X-Api-Key"]
+    assert "Authorization" not in request.headers
     assert "org_child" == request.headers["X-Layers-Organization"]
-    assert (KEY,) == tuple(s for s in request.secrets if s == KEY)
+    assert (KEY,) == request.secrets
 
 
 ROW_KEY = idempotency_key("row", 42)

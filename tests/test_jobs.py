@@ -213,7 +213,7 @@ async def test_cancelling_the_waiter_stops_polling_and_leaves_no_task() -> None:
             group.cancel_scope.cancel()
         polls = len(polls_of(fake, job.id))
         assert before == client_tasks()
-        state = layers._scheduler.state(job.id)
+        state = job._state
         assert not state.driving
         assert state.inflight is None
         await anyio.sleep(0.05)  # ten poll intervals of scaled time: nothing may poll
@@ -351,7 +351,7 @@ async def test_status_going_back_from_terminal_is_ignored_and_logged(
         job = layers.jobs.attach(fake.create_job(duration=1))
         await job.wait()
         scheduler = layers._scheduler
-        state = scheduler.state(job.id)
+        state = job._state
         with caplog.at_level(logging.WARNING, logger="layers_async"):
             scheduler._publish(state, JobSnapshot(id=job.id, status="running"))
     assert job.snapshot is not None
@@ -462,7 +462,7 @@ async def test_a_refresh_that_sees_the_end_wakes_the_sleeping_waiter() -> None:
         async with anyio.create_task_group() as group:
             group.start_soon(waiter)
             await anyio.wait_all_tasks_blocked()  # the waiter now sleeps as the job's driver
-            assert layers._scheduler.state(job_id).driving
+            assert layers.jobs.attach(job_id)._state.driving
             fake.advance(60)
             await layers.jobs.attach(job_id).refresh()
             with anyio.fail_after(0.5):  # a hang guard: without the wake-up it takes 1 s

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from layers_async import AsyncLayers, Pacing, RateLimitError
-from layers_async._pacing import Pacer, endpoint_class
+from layers_async._operations import find_operation
+from layers_async._pacing import Pacer
 from layers_async.testing import FakeLayers
 
 SCALE = 1000.0
@@ -30,14 +31,14 @@ def margin(rpm: int, latency: float, time_scale: float, headroom: int = 2) -> in
         ("POST", "/v1/jobs/job_1/cancel", "write-light"),
         ("POST", "/v1/projects/prj_1/ingest/github", "long-running"),
         ("POST", "/v1/projects/prj_1/ingest/website", "long-running"),
-        ("POST", "/v1/projects/prj_1/content/ugc-remix", "long-running"),
-        ("POST", "/v1/influencers/inf_1/clone", "long-running"),
     ],
 )
 def test_endpoint_class_follows_the_documented_rule(method: str, path: str,
                                                      expected: str) -> None:
-    """GET is read-light, job starts long-running, other writes write-light."""
-    assert expected == endpoint_class(method, path)
+    """GET is read-light, job starts long-running, other writes write-light (by the table)."""
+    op = find_operation(method, path)
+    assert op is not None
+    assert expected == op.rate_class
 
 
 def test_a_full_bucket_allows_one_minute_then_spaces_requests() -> None:

@@ -272,7 +272,7 @@ async def test_total_timeout_raises_api_timeout_error() -> None:
 async def test_borrowed_session_is_left_open() -> None:
     """A caller's aiohttp session is used and not closed by the client."""
     async def whoami(request: web.Request) -> web.Response:
-        assert KEY == request.headers["X-Api-Key"]
+        assert f"Bearer {KEY}" == request.headers["Authorization"]
         return web.json_response(WHOAMI)
 
     app = web.Application()

@@ -129,10 +129,11 @@ async def test_api_key_rotate_replays_the_same_secret_and_kill_switches() -> Non
             first = await layers.api_keys.rotate(victim_id, idempotency_key=ROT_KEY)
             second = await layers.api_keys.rotate(victim_id, idempotency_key=ROT_KEY)
             assert first.secret == second.secret
-            assert first.secret not in repr(first)
-            killed = await layers.api_keys.kill(fake.key_id(first.secret))
+            assert first.secret.value not in repr(first)
+            assert first.secret.value not in str(first.secret)
+            killed = await layers.api_keys.kill(fake.key_id(first.secret.value))
             assert killed.killed
-        async with fake.client(api_key=first.secret) as dead:
+        async with fake.client(api_key=first.secret.value) as dead:
             with pytest.raises(KillSwitchError) as info:
                 await dead.whoami()
         assert 1 == sum(1 for e in fake.journal if e.status == 503)
@@ -262,11 +263,11 @@ async def test_broken_bodies_raise_decode_error(body: str) -> None:
 
 
 async def test_bearer_auth_against_a_bearer_only_server() -> None:
-    """auth="bearer" works against the newer docs' server; X-Api-Key is refused there."""
+    """The default (Bearer) works against the newer docs' server; X-Api-Key is refused."""
     async with FakeLayers(time_scale=SCALE, auth="bearer") as fake:
-        async with fake.client(auth="bearer") as layers:
+        async with fake.client() as layers:
             me = await layers.whoami()
-        async with fake.client() as legacy:
+        async with fake.client(auth="x-api-key") as legacy:
             with pytest.raises(AuthenticationError):
                 await legacy.whoami()
     assert fake.api_key_id == me.api_key_id

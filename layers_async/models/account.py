@@ -7,6 +7,8 @@ from datetime import datetime
 
 import attrs
 
+from .._secret import Secret
+
 __all__ = [
     "ApiKey",
     "ApiKeyDeleteResult",
@@ -124,8 +126,8 @@ class ApiKeyDeleteResult:
 
 @attrs.frozen(kw_only=True)
 class ApiKeyRotateResult:
-    """``POST /v1/api-keys/{keyId}/rotate``: the new secret, shown once (hidden from repr)."""
+    """``POST /v1/api-keys/{keyId}/rotate``: the new key, shown once (``secret.value``)."""
 
     api_key: ApiKey
-    secret: str = attrs.field(repr=False)
+    secret: Secret
     warning: str | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -130,13 +129,3 @@ class CancelResult:
     reason: str | None = None
     stage: str | None = None
 
-
-#: The typed result of each kind; other kinds keep their raw mapping.
-RESULT_TYPES: Mapping[str, type[Any]] = {
-    JobKind.INGEST_GITHUB: IngestGithubResult,
-    JobKind.PROJECT_INGEST_GITHUB: IngestGithubResult,
-    JobKind.PROJECT_INGEST_WEBSITE: IngestWebsiteResult,
-    "ingest_website": IngestWebsiteResult,
-    JobKind.PROJECT_INGEST_APPSTORE: IngestAppstoreResult,
-    "ingest_appstore": IngestAppstoreResult,
-}

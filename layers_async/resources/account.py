@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .._http import Timeout, segment
+from .._operations import (
+    API_KEYS_DELETE,
+    API_KEYS_KILL,
+    API_KEYS_ROTATE,
+    CREDITS_EVENTS,
+    CREDITS_GET,
+)
 from .._pagination import AsyncPaginator
 from ..models.account import (
     ApiKeyDeleteResult,
@@ -13,21 +20,12 @@ from ..models.account import (
     CreditEvent,
 )
 from ..models.account import Credits as Wallet
-from ._base import Resource, check_limit
+from ._base import Resource
+from ._checks import utc_z
 
 __all__ = ["ApiKeys", "Credits"]
 
 _EVENT_TYPES = ("usage", "refund", "grant", "purchase", "adjustment", "allocation")
-
-
-def utc_z(value: datetime, what: str) -> str:
-    """An aware datetime as UTC with a ``Z`` suffix (the only form the filters accept)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{what} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None:
-        raise ValueError(f"{what} must be timezone-aware (the API filters on UTC instants)")
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
-    return text + "Z"
 
 
 class Credits(Resource):
@@ -35,7 +33,7 @@ class Credits(Resource):
 
     async def get(self, *, timeout: float | Timeout | None = None) -> Wallet:
         """``GET /v1/credits``: the wallet. Gate generations on ``available``."""
-        return await self._client.call("GET", "/v1/credits", Wallet, timeout=timeout)
+        return await self._call(CREDITS_GET, timeout=timeout)
 
     def events(self, *, project_id: str | None = None, event_type: str | None = None,
                since: datetime | None = None, until: datetime | None = None,
@@ -44,14 +42,10 @@ class Credits(Resource):
         """``GET /v1/credits/events``, newest first, fetched page by page."""
         if event_type is not None and event_type not in _EVENT_TYPES:
             raise ValueError(f"event_type must be one of {_EVENT_TYPES}, got {event_type!r}")
-        params = {
-            "projectId": segment(project_id, "project_id") if project_id is not None else None,
-            "eventType": event_type,
-            "since": utc_z(since, "since") if since is not None else None,
-            "until": utc_z(until, "until") if until is not None else None,
-            "limit": check_limit(limit, 100),
-        }
-        return self._paginate("/v1/credits/events", CreditEvent, params, timeout)
+        return self._page(CREDITS_EVENTS, query=dict(
+            project_id=segment(project_id, "project_id") if project_id is not None else None,
+            event_type=event_type, since=utc_z(since, "since"), until=utc_z(until, "until")),
+            limit=limit, timeout=timeout)
 
 
 class ApiKeys(Resource):
@@ -60,23 +54,20 @@ class ApiKeys(Resource):
     async def kill(self, key_id: str, *, idempotency_key: str | None = None,
                    timeout: float | Timeout | None = None) -> ApiKeyKillResult:
         """Kill a key at once: it then gets 503 KILL_SWITCH on every call. Irreversible here."""
-        path = f"/v1/api-keys/{segment(key_id, 'key_id')}/kill"
-        return await self._client.call("POST", path, ApiKeyKillResult,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        return await self._call(API_KEYS_KILL, key_id, idempotency_key=idempotency_key,
+                                timeout=timeout)
 
     async def delete(self, key_id: str, *, idempotency_key: str | None = None,
                      timeout: float | Timeout | None = None) -> ApiKeyDeleteResult:
         """Retire a key cleanly."""
-        path = f"/v1/api-keys/{segment(key_id, 'key_id')}"
-        return await self._client.call("DELETE", path, ApiKeyDeleteResult,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        return await self._call(API_KEYS_DELETE, key_id, idempotency_key=idempotency_key,
+                                timeout=timeout)
 
     async def rotate(self, key_id: str, *, idempotency_key: str | None = None,
                      timeout: float | Timeout | None = None) -> ApiKeyRotateResult:
-        """Rotate a key in place: the old secret dies at once; store ``.secret`` now.
+        """Rotate a key in place: the old secret dies at once; store ``.secret.value`` now.
 
         A retry with the same idempotency key returns the same new secret.
         """
-        path = f"/v1/api-keys/{segment(key_id, 'key_id')}/rotate"
-        return await self._client.call("POST", path, ApiKeyRotateResult,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        return await self._call(API_KEYS_ROTATE, key_id, idempotency_key=idempotency_key,
+                                timeout=timeout)

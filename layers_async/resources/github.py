@@ -5,9 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from .._http import Timeout
+from .._operations import (
+    GITHUB_INSTALL_URL,
+    GITHUB_INSTALLATION,
+    GITHUB_REGISTER_INSTALLATION,
+    GITHUB_REPOS,
+)
 from .._pagination import AsyncPaginator
 from ..models.github import GithubInstallation, GithubInstallUrl, GithubRepo
-from ._base import Resource, check_limit
+from ._base import Resource
 
 __all__ = ["Github"]
 
@@ -21,9 +27,8 @@ class Github(Resource):
         parts = urlsplit(return_url) if isinstance(return_url, str) else None
         if parts is None or parts.scheme != "https" or not parts.hostname:
             raise ValueError(f"return_url must be an https URL, got {return_url!r}")
-        params = {"returnUrl": return_url, "state": state}
-        return await self._client.call("GET", "/v1/github/installation/install-url",
-                                       GithubInstallUrl, params=params, timeout=timeout)
+        return await self._call(GITHUB_INSTALL_URL, query=dict(return_url=return_url,
+                                                               state=state), timeout=timeout)
 
     async def register_installation(self, installation_id: int, state: str, *,
                                     idempotency_key: str | None = None,
@@ -34,18 +39,15 @@ class Github(Resource):
             raise ValueError(f"installation_id must be a positive int, got {installation_id!r}")
         if not isinstance(state, str) or not state:
             raise ValueError("state must be the non-empty state from the install callback")
-        body = {"installationId": installation_id, "state": state}
-        return await self._client.call("POST", "/v1/github/installation", GithubInstallation,
-                                       json=body, idempotency_key=idempotency_key,
-                                       timeout=timeout)
+        return await self._call(GITHUB_REGISTER_INSTALLATION, body=dict(
+            installation_id=installation_id, state=state), idempotency_key=idempotency_key,
+            timeout=timeout)
 
     async def installation(self, *, timeout: float | Timeout | None = None) -> GithubInstallation:
         """The bound installation (:class:`NotFoundError` when none is registered)."""
-        return await self._client.call("GET", "/v1/github/installation", GithubInstallation,
-                                       timeout=timeout)
+        return await self._call(GITHUB_INSTALLATION, timeout=timeout)
 
     def repos(self, *, search: str | None = None, limit: int | None = None,
               timeout: float | Timeout | None = None) -> AsyncPaginator[GithubRepo]:
         """Repos the installation can see, fetched page by page."""
-        params = {"search": search, "limit": check_limit(limit, 200)}
-        return self._paginate("/v1/github/repos", GithubRepo, params, timeout)
+        return self._page(GITHUB_REPOS, query=dict(search=search), limit=limit, timeout=timeout)

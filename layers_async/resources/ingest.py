@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from .._converter import unstructure
-from .._http import Timeout, segment
+from .._converter import coerce
+from .._http import Timeout
+from .._job import Job
+from .._operations import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE
 from ..models.ingest import PLATFORMS, SdkConfig
-from ..models.jobs import (
-    IngestAppstoreResult,
-    IngestGithubResult,
-    IngestWebsiteResult,
-    JobKind,
-)
+from ..models.jobs import IngestAppstoreResult, IngestGithubResult, IngestWebsiteResult
 from ._base import Resource
-
-if TYPE_CHECKING:
-    from .._jobs import Job
 
 __all__ = ["Ingest", "check_repo_full_name"]
 
@@ -33,10 +27,12 @@ def check_repo_full_name(value: object) -> str:
     return value
 
 
-def _platforms(values: Iterable[str], what: str) -> list[str]:
+def _platforms(values: Iterable[str] | None, what: str) -> tuple[str, ...] | None:
+    if values is None:
+        return None
     if isinstance(values, str):
         raise TypeError(f"{what} must be a list of platforms, not a single string")
-    found = list(values)
+    found = tuple(values)
     unknown = [p for p in found if p not in PLATFORMS]
     if unknown:
         raise ValueError(f"unknown platform(s) {unknown} in {what}; known: {list(PLATFORMS)}")
@@ -60,30 +56,22 @@ class Ingest(Resource):
         idempotency_key: str | None = None,
         timeout: float | Timeout | None = None,
     ) -> Job[IngestGithubResult]:
-        """Clone ``repo_full_name``, learn the brand, and (by default) open an SDK PR."""
-        body: dict[str, Any] = {"repoFullName": check_repo_full_name(repo_full_name)}
-        if branch is not None:
-            if not isinstance(branch, str) or not branch.strip():
-                raise ValueError(f"branch must be a non-empty string, got {branch!r}")
-            body["branch"] = branch
-        if open_pr is not None:
-            body["openPR"] = bool(open_pr)
-        if platforms is not None:
-            body["platforms"] = _platforms(platforms, "platforms")
-        if sdk_config is not None:
-            config = sdk_config if isinstance(sdk_config, SdkConfig) else SdkConfig(**{
-                _snake(k): v for k, v in sdk_config.items()})
-            if config.include_platforms is not None:
-                _platforms(config.include_platforms, "sdk_config.include_platforms")
-            body["sdkConfig"] = {k: v for k, v in unstructure(config).items() if v is not None}
-        if pr_title is not None:
-            body["prTitle"] = pr_title
-        if pr_body is not None:
-            body["prBody"] = pr_body
-        path = f"/v1/projects/{segment(project_id, 'project_id')}/ingest/github"
-        return await self._client._scheduler.start(path, body, JobKind.INGEST_GITHUB,
-                                                   idempotency_key=idempotency_key,
-                                                   timeout=timeout)
+        """Clone ``repo_full_name``, learn the brand, and (by default) open an SDK PR.
+
+        ``sdk_config`` is an :class:`SdkConfig` or a mapping with the API's keys.
+        """
+        check_repo_full_name(repo_full_name)
+        if branch is not None and (not isinstance(branch, str) or not branch.strip()):
+            raise ValueError(f"branch must be a non-empty string, got {branch!r}")
+        config = coerce(sdk_config, SdkConfig, "sdk_config") if sdk_config is not None else None
+        if config is not None:
+            _platforms(config.include_platforms, "sdk_config.include_platforms")
+        return await self._start(INGEST_GITHUB, project_id, body=dict(
+            repo_full_name=repo_full_name, branch=branch,
+            open_pr=None if open_pr is None else bool(open_pr),
+            platforms=_platforms(platforms, "platforms"), sdk_config=config,
+            pr_title=pr_title, pr_body=pr_body),
+            idempotency_key=idempotency_key, timeout=timeout)
 
     async def website(self, project_id: str, *, url: str, follow_links: bool | None = None,
                       max_pages: int | None = None, idempotency_key: str | None = None,
@@ -92,36 +80,21 @@ class Ingest(Resource):
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url must be an http(s) URL, got {url!r}")
-        body: dict[str, Any] = {"url": url}
-        if follow_links is not None:
-            body["followLinks"] = bool(follow_links)
-        if max_pages is not None:
-            if isinstance(max_pages, bool) or not isinstance(max_pages, int) \
-                    or not 1 <= max_pages <= 25:
-                raise ValueError(f"max_pages must be an int from 1 to 25, got {max_pages!r}")
-            body["maxPages"] = max_pages
-        path = f"/v1/projects/{segment(project_id, 'project_id')}/ingest/website"
-        return await self._client._scheduler.start(path, body, JobKind.PROJECT_INGEST_WEBSITE,
-                                                   idempotency_key=idempotency_key,
-                                                   timeout=timeout)
+        if max_pages is not None and (isinstance(max_pages, bool) or not isinstance(
+                max_pages, int) or not 1 <= max_pages <= 25):
+            raise ValueError(f"max_pages must be an int from 1 to 25, got {max_pages!r}")
+        return await self._start(INGEST_WEBSITE, project_id, body=dict(
+            url=url, follow_links=None if follow_links is None else bool(follow_links),
+            max_pages=max_pages), idempotency_key=idempotency_key, timeout=timeout)
 
     async def appstore(self, project_id: str, *, ios_bundle_id: str | None = None,
                        android_package: str | None = None, app_store_url: str | None = None,
                        country_code: str | None = None, idempotency_key: str | None = None,
                        timeout: float | Timeout | None = None) -> Job[IngestAppstoreResult]:
         """Scrape App Store / Play listings (give at least one of the three identifiers)."""
-        fields = {"iosBundleId": ios_bundle_id, "androidPackage": android_package,
-                  "appStoreUrl": app_store_url}
-        body: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
-        if not body:
+        if ios_bundle_id is None and android_package is None and app_store_url is None:
             raise ValueError("give at least one of ios_bundle_id, android_package, app_store_url")
-        if country_code is not None:
-            body["countryCode"] = country_code
-        path = f"/v1/projects/{segment(project_id, 'project_id')}/ingest/appstore"
-        return await self._client._scheduler.start(path, body, JobKind.PROJECT_INGEST_APPSTORE,
-                                                   idempotency_key=idempotency_key,
-                                                   timeout=timeout)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        return await self._start(INGEST_APPSTORE, project_id, body=dict(
+            ios_bundle_id=ios_bundle_id, android_package=android_package,
+            app_store_url=app_store_url, country_code=country_code),
+            idempotency_key=idempotency_key, timeout=timeout)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
+from .. import _many
 from .._errors import LayersError
-from .._http import Timeout, segment
+from .._http import Timeout
+from .._job import Job
+from .._operations import JOBS_GET
 from ..models.jobs import CancelResult, JobSnapshot
 from ._base import Resource
-
-if TYPE_CHECKING:
-    from .._jobs import Job
 
 __all__ = ["Jobs"]
 
@@ -24,23 +24,22 @@ class Jobs(Resource):
 
     async def get(self, job_id: str, *, timeout: float | Timeout | None = None) -> JobSnapshot:
         """``GET /v1/jobs/{id}``: one poll, the envelope as a typed snapshot."""
-        path = f"/v1/jobs/{segment(job_id, 'job_id')}"
-        return await self._client.call("GET", path, JobSnapshot, timeout=timeout)
+        return await self._call(JOBS_GET, job_id, timeout=timeout)
 
     async def cancel(self, job_id: str, *, idempotency_key: str | None = None,
                      timeout: float | Timeout | None = None) -> CancelResult:
         """Ask a job to stop. ``accepted`` is False (with ``reason``) when it is already
         terminal or in a stage that can't be interrupted (``JOB_CANCEL_UNAVAILABLE``)."""
-        return await self._client._scheduler.cancel(job_id, idempotency_key=idempotency_key,
-                                                    timeout=timeout)
+        return await self._scheduler.cancel(self._pipeline, job_id,
+                                            idempotency_key=idempotency_key, timeout=timeout)
 
     def attach(self, job_id: str, *, kind: str | None = None) -> Job[Any]:
         """A handle on a job started elsewhere (no request is made)."""
-        return self._client._scheduler.attach(job_id, kind)
+        return self._scheduler.attach(self._pipeline, job_id, kind)
 
     def resume(self, token: str) -> Job[Any]:
         """A handle from ``job.resume_token()``, resuming with the same poll cadence."""
-        return self._client._scheduler.resume(token)
+        return self._scheduler.resume(self._pipeline, token)
 
     @overload
     async def wait_all(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
@@ -61,8 +60,9 @@ class Jobs(Resource):
         is raised as itself, unless ``return_exceptions`` puts each job's error
         in its place instead.
         """
-        return await self._client._scheduler.wait_all(
-            jobs, limit=limit, timeout=timeout, return_exceptions=return_exceptions)
+        self._pipeline.connection.check_open()
+        return await _many.wait_all(jobs, limit=limit, timeout=timeout,
+                                    return_exceptions=return_exceptions)
 
     def as_completed(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
                      timeout: float | None = None
@@ -75,4 +75,5 @@ class Jobs(Resource):
 
         Leaving the block early stops waiting on the rest.
         """
-        return self._client._scheduler.as_completed(jobs, limit=limit, timeout=timeout)
+        self._pipeline.connection.check_open()
+        return _many.as_completed(jobs, limit=limit, timeout=timeout)

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
-from .._http import Timeout, segment
+from .._converter import UNSET
+from .._http import Timeout
+from .._operations import (
+    PROJECTS_ARCHIVE,
+    PROJECTS_CREATE,
+    PROJECTS_GET,
+    PROJECTS_LIST,
+    PROJECTS_UPDATE,
+)
 from .._pagination import AsyncPaginator
 from ..models.projects import Project, ProjectArchiveResult
-from ._base import Resource, check_limit
+from ._base import Resource
 
-__all__ = ["UNSET", "Projects"]
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-#: "Leave this field alone" in :meth:`Projects.update` (``None`` clears nullable fields).
-UNSET: Final[Any] = _Unset()
+__all__ = ["Projects"]
 
 _STATUSES = ("active", "archived")
 
@@ -28,6 +27,17 @@ def _text(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
     return value
+
+
+def _texts(**values: object) -> None:
+    for what, value in values.items():
+        if value is not None and value is not UNSET:
+            _text(value, what)
+
+
+def _status(value: object) -> None:
+    if value is not None and value is not UNSET and value not in _STATUSES:
+        raise ValueError(f"status must be one of {_STATUSES}, got {value!r}")
 
 
 class Projects(Resource):
@@ -48,43 +58,28 @@ class Projects(Resource):
         timeout: float | Timeout | None = None,
     ) -> Project:
         """``POST /v1/projects``. Pass an ``idempotency_key`` derived from your customer
-        so a retried or re-run create can never make a second project."""
-        body: dict[str, Any] = {"name": _text(name, "name"),
-                                "timezone": _text(timezone, "timezone")}
-        optional = {
-            "customerExternalId": customer_external_id,
-            "primaryLanguage": primary_language,
-            "ownerEmail": owner_email,
-            "appName": app_name,
-            "appDescription": app_description,
-        }
-        for wire_name, value in optional.items():
-            if value is not None:
-                body[wire_name] = _text(value, wire_name)
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
-        return await self._client.call("POST", "/v1/projects", Project, json=body,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        (``idempotency_key(customer_id, "project")``) so a retried or re-run create can
+        never make a second project."""
+        fields = dict(name=name, timezone=timezone, customer_external_id=customer_external_id,
+                      primary_language=primary_language, owner_email=owner_email,
+                      app_name=app_name, app_description=app_description)
+        _texts(**fields)
+        return await self._call(PROJECTS_CREATE, body={**fields, "metadata": metadata},
+                                idempotency_key=idempotency_key, timeout=timeout)
 
     async def get(self, project_id: str, *, timeout: float | Timeout | None = None) -> Project:
         """``GET /v1/projects/{id}``."""
-        path = f"/v1/projects/{segment(project_id, 'project_id')}"
-        return await self._client.call("GET", path, Project, timeout=timeout)
+        return await self._call(PROJECTS_GET, project_id, timeout=timeout)
 
     def list(self, *, customer_external_id: str | None = None, status: str | None = None,
              search: str | None = None, limit: int | None = None,
              timeout: float | Timeout | None = None) -> AsyncPaginator[Project]:
         """Projects, newest first; ``customer_external_id`` finds your customer's project."""
-        if status is not None and status not in _STATUSES:
-            raise ValueError(f"status must be one of {_STATUSES}, got {status!r}")
-        params = {
-            "customerExternalId": (_text(customer_external_id, "customer_external_id")
-                                   if customer_external_id is not None else None),
-            "status": status,
-            "search": search,
-            "limit": check_limit(limit, 200),
-        }
-        return self._paginate("/v1/projects", Project, params, timeout)
+        _status(status)
+        _texts(customer_external_id=customer_external_id)
+        return self._page(PROJECTS_LIST, query=dict(
+            customer_external_id=customer_external_id, status=status, search=search),
+            limit=limit, timeout=timeout)
 
     async def find(self, customer_external_id: str, *,
                    timeout: float | Timeout | None = None) -> Project | None:
@@ -112,26 +107,21 @@ class Projects(Resource):
         idempotency_key: str | None = None,
         timeout: float | Timeout | None = None,
     ) -> Project:
-        """``PATCH /v1/projects/{id}`` with only the fields given (``metadata`` replaces)."""
-        fields = {
-            "name": name, "status": status, "ownerEmail": owner_email, "timezone": timezone,
-            "primaryLanguage": primary_language, "customerExternalId": customer_external_id,
-            "appName": app_name, "appDescription": app_description, "tagline": tagline,
-            "brandVoice": brand_voice, "targetGender": target_gender,
-            "metadata": dict(metadata) if metadata is not UNSET else UNSET,
-        }
-        body = {k: v for k, v in fields.items() if v is not UNSET}
-        if not body:
+        """``PATCH /v1/projects/{id}`` with only the fields given (``metadata`` replaces;
+        ``app_name=None`` / ``app_description=None`` clear)."""
+        fields = dict(name=name, status=status, owner_email=owner_email, timezone=timezone,
+                      primary_language=primary_language,
+                      customer_external_id=customer_external_id, app_name=app_name,
+                      app_description=app_description, tagline=tagline,
+                      brand_voice=brand_voice, target_gender=target_gender, metadata=metadata)
+        if all(value is UNSET for value in fields.values()):
             raise ValueError("update() needs at least one field to change")
-        if "status" in body and body["status"] not in _STATUSES:
-            raise ValueError(f"status must be one of {_STATUSES}, got {body['status']!r}")
-        path = f"/v1/projects/{segment(project_id, 'project_id')}"
-        return await self._client.call("PATCH", path, Project, json=body,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        _status(status)
+        return await self._call(PROJECTS_UPDATE, project_id, body=fields,
+                                idempotency_key=idempotency_key, timeout=timeout)
 
     async def archive(self, project_id: str, *, idempotency_key: str | None = None,
                       timeout: float | Timeout | None = None) -> ProjectArchiveResult:
         """``DELETE /v1/projects/{id}``: archive (repeat refreshes ``archived_at``)."""
-        path = f"/v1/projects/{segment(project_id, 'project_id')}"
-        return await self._client.call("DELETE", path, ProjectArchiveResult,
-                                       idempotency_key=idempotency_key, timeout=timeout)
+        return await self._call(PROJECTS_ARCHIVE, project_id, idempotency_key=idempotency_key,
+                                timeout=timeout)

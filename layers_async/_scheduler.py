@@ -1,0 +1,263 @@
+"""The one poll scheduler of a client (shared by its ``with_options`` children).
+
+No background task ever runs: whoever awaits a job drives its polling. For
+each job id the client keeps one shared :class:`JobState`; among the tasks
+waiting on it, one at a time is the *driver* (it sleeps until the next poll is
+due, polls, and publishes the snapshot), the others wait for the driver's news.
+If the driver is cancelled, another waiter takes over. Cancelling every waiter
+stops all polling at once and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import weakref
+from typing import Any
+
+import anyio
+import attrs
+
+from ._converter import decode, structure
+from ._errors import ConflictError, JobCanceledError, JobFailedError, RateLimitError
+from ._http import Request, Timeout, segment
+from ._job import Job, JobState, Poll, decode_token
+from ._operations import JOBS_CANCEL, JOBS_GET, RESULT_TYPES
+from ._pipeline import Pipeline
+from .models.jobs import CancelResult, JobSnapshot, JobStatus
+
+__all__ = ["JobScheduler"]
+
+logger = logging.getLogger("layers_async")
+
+
+class JobScheduler:
+    """The registry of job states, the poll limiter and the 429 pause of one API key."""
+
+    def __init__(self, *, max_concurrent_polls: int = 32) -> None:
+        if isinstance(max_concurrent_polls, bool) or not isinstance(max_concurrent_polls, int) \
+                or max_concurrent_polls < 1:
+            raise ValueError(f"max_concurrent_polls must be an int >= 1, "
+                             f"got {max_concurrent_polls!r}")
+        self._states: weakref.WeakValueDictionary[str, JobState] = weakref.WeakValueDictionary()
+        self._max_polls = max_concurrent_polls
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._paused_until = -math.inf
+        self._random = random.Random()
+        #: Polls sent (HTTP requests to GET /v1/jobs/{id}), for tests and benchmarks.
+        self.polls_sent = 0
+
+    def state(self, pipeline: Pipeline, job_id: str, kind: str | None = None) -> JobState:
+        """The shared state of ``job_id`` (made on first use, polled through ``pipeline``)."""
+        state = self._states.get(job_id)
+        if state is None:
+            state = JobState(job_id, kind, pipeline)
+            self._states[job_id] = state
+        elif state.kind is None and kind is not None:
+            state.kind = kind
+        return state
+
+    def attach(self, pipeline: Pipeline, job_id: str, kind: str | None = None) -> Job[Any]:
+        """A handle on ``job_id``; its first wait polls at once."""
+        return Job(self, self.state(pipeline, segment(job_id, "job_id"), kind))
+
+    def resume(self, pipeline: Pipeline, token: str) -> Job[Any]:
+        """A handle from :meth:`Job.resume_token`, keeping the job's poll cadence."""
+        data = decode_token(token)
+        job_id = segment(data["id"], "job id in the resume token")
+        state = self.state(pipeline, job_id, data.get("kind"))
+        if state.snapshot is None:
+            state.observations = int(data.get("n", 0))
+            if data.get("status") is not None:
+                state.snapshot = JobSnapshot(id=job_id, kind=data.get("kind"),
+                                             status=data["status"], stage=data.get("stage"),
+                                             progress=data.get("progress"))
+                state.etag = data.get("etag")
+        return Job(self, state)
+
+    async def start(self, pipeline: Pipeline, request: Request, kind: str) -> Job[Any]:
+        """Send a job-starting request and return a handle on the job it started."""
+        response = await pipeline.send(request)
+        snapshot = decode(response, JobSnapshot, secrets=request.secrets)
+        state = self.state(pipeline, snapshot.id, str(snapshot.kind or kind))
+        if state.snapshot is None:
+            self._publish(state, snapshot)
+            # The 202 envelope is the first look: the next one is a full delay away.
+            self._schedule(state)
+        return Job(self, state)
+
+    # -- polling -----------------------------------------------------------------------
+
+    def _schedule(self, state: JobState) -> None:
+        policy = state.pipeline.config.poll
+        state.next_at = anyio.current_time() + policy.delay(state.observations,
+                                                            self._random.random)
+        state.observations += 1
+
+    def _publish(self, state: JobState, snapshot: JobSnapshot) -> None:
+        current = state.snapshot
+        if current is not None and current.terminal:
+            if snapshot.status != current.status:
+                logger.warning("job %s went from terminal %r to %r; keeping %r", state.id,
+                               str(current.status), str(snapshot.status), str(current.status))
+            return
+        if current is not None and current.progress is not None and snapshot.progress is not None \
+                and snapshot.progress < current.progress:
+            snapshot = attrs.evolve(snapshot, progress=current.progress)
+        if snapshot != current:
+            state.snapshot = snapshot
+            state.version += 1
+            state.signal()
+
+    async def poll(self, state: JobState) -> None:
+        """Poll ``state`` now, or join the poll already in flight for it.
+
+        A joiner gets the same outcome as the poll's owner: its error is raised
+        again, and if the owner was cancelled the joiner polls itself.
+        """
+        while not state.terminal:
+            joined = state.inflight
+            if joined is not None:
+                await joined.done.wait()
+                if joined.error is not None:
+                    raise joined.error
+                if joined.finished:
+                    return
+                continue  # the owner was cancelled: poll again, maybe as the owner
+            current = state.inflight = Poll()
+            try:
+                await self._poll_now(state)
+                current.finished = True
+            except Exception as exc:
+                current.error = exc
+                raise
+            finally:
+                state.inflight = None
+                current.done.set()
+            return
+
+    async def _poll_now(self, state: JobState) -> None:
+        pipeline = state.pipeline
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._max_polls)
+        path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
+        while True:
+            now = anyio.current_time()
+            if now < self._paused_until:
+                await anyio.sleep(self._paused_until - now)
+            headers = ({"If-None-Match": state.etag}
+                       if state.etag is not None and state.snapshot is not None else None)
+            request = pipeline.build("GET", path, headers=headers, rate_class=JOBS_GET.rate_class)
+            try:
+                async with self._limiter:
+                    self.polls_sent += 1
+                    response = await pipeline.send(request, retry_rate_limits=False)
+            except RateLimitError as exc:
+                # One pause for every job of this client, not one retry per job; never
+                # shorter than a poll delay (a Retry-After of 0 must not become a busy loop)
+                # and never longer than the retry policy accepts.
+                retry = pipeline.config.retry
+                if exc.retry_after is not None and exc.retry_after > retry.max_retry_after:
+                    raise
+                wait = max((exc.retry_after or 0.0) * retry.scale, pipeline.config.poll.initial)
+                until = anyio.current_time() + wait
+                self._paused_until = max(self._paused_until, until)
+                logger.warning("job polling paused %.3f s after a 429 (request id %s)",
+                               self._paused_until - anyio.current_time(), exc.request_id)
+                continue
+            break
+        if response.status == 304:
+            self._schedule(state)
+            return
+        snapshot = decode(response, JobSnapshot, secrets=request.secrets)
+        state.etag = response.headers.get("etag")
+        self._publish(state, snapshot)
+        self._schedule(state)
+
+    async def wait_change(self, state: JobState, seen: int, deadline: float | None) -> bool:
+        """Return True once ``state`` changed past version ``seen``, False at ``deadline``.
+
+        A deadline that falls before the next poll gets one last poll at the
+        deadline. No poll outlives the deadline by more than the policy's
+        ``initial`` delay, so ``wait(timeout=t)`` returns by ``t + initial``.
+        """
+        grace = state.pipeline.config.poll.initial
+        while state.version == seen:
+            now = anyio.current_time()
+            if deadline is not None and now >= deadline:
+                return False
+            event = state.changed()
+            if not state.driving:
+                state.driving = True
+                try:
+                    due = state.next_at if deadline is None else min(state.next_at, deadline)
+                    if due > now:
+                        # Woken early when another task (a refresh) brings news.
+                        with anyio.move_on_after(due - now):
+                            await event.wait()
+                        if state.version != seen:
+                            return True
+                    await self._bounded_poll(state, deadline, grace)
+                finally:
+                    state.driving = False
+                    state.signal()  # wake the others: one of them may have to take over
+            else:
+                with anyio.move_on_after(math.inf if deadline is None else deadline - now):
+                    await event.wait()
+                if deadline is not None and anyio.current_time() >= deadline \
+                        and state.version == seen:
+                    await self._bounded_poll(state, deadline, grace)
+                    return state.version != seen
+        return True
+
+    async def _bounded_poll(self, state: JobState, deadline: float | None,
+                            grace: float) -> None:
+        if deadline is None:
+            await self.poll(state)
+            return
+        with anyio.move_on_after(deadline + grace - anyio.current_time()):
+            await self.poll(state)
+
+    def result_of(self, state: JobState) -> Any:
+        """The outcome of a terminal job: its typed result, or the matching error."""
+        snapshot = state.snapshot
+        if snapshot is None or not snapshot.terminal:
+            raise RuntimeError(f"job {state.id} has not finished")
+        if snapshot.status == JobStatus.COMPLETED:
+            result_type = RESULT_TYPES.get(str(snapshot.kind or state.kind))
+            raw = snapshot.result or {}
+            if result_type is None:
+                return raw
+            return structure(raw, result_type, secrets=state.pipeline.config.secrets)
+        if snapshot.status == JobStatus.FAILED:
+            error = snapshot.error
+            what = f"{error.code}: {error.message}" if error is not None else "no error given"
+            raise JobFailedError(f"job {snapshot.id} failed ({what})", snapshot=snapshot,
+                                 error=error)
+        raise JobCanceledError(f"job {snapshot.id} was canceled", snapshot=snapshot)
+
+    async def cancel_job(self, state: JobState, *, idempotency_key: str | None = None,
+                         timeout: float | Timeout | None = None,
+                         max_retries: int | None = None) -> CancelResult:
+        """Cancel ``state``'s job through the pipeline it is polled with."""
+        return await self.cancel(state.pipeline, state.id, idempotency_key=idempotency_key,
+                                 timeout=timeout, max_retries=max_retries)
+
+    async def cancel(self, pipeline: Pipeline, job_id: str, *,
+                     idempotency_key: str | None = None,
+                     timeout: float | Timeout | None = None,
+                     max_retries: int | None = None) -> CancelResult:
+        """``POST /v1/jobs/{id}/cancel``; a stage that can't be interrupted is not an error."""
+        path = JOBS_CANCEL.path.replace("{jobId}", segment(job_id, "job_id"))
+        request = pipeline.build("POST", path, idempotency_key=idempotency_key, timeout=timeout,
+                                 rate_class=JOBS_CANCEL.rate_class)
+        try:
+            response = await pipeline.send(request, max_retries=max_retries)
+        except ConflictError as exc:
+            if exc.subcode != "JOB_CANCEL_UNAVAILABLE":
+                raise
+            stage = exc.details.get("stage")
+            return CancelResult(job_id=job_id, accepted=False, reason="JOB_CANCEL_UNAVAILABLE",
+                                stage=stage if isinstance(stage, str) else None)
+        return decode(response, CancelResult, secrets=request.secrets)
