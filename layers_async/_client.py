@@ -182,6 +182,14 @@ class AsyncLayers:
         """The request for one logical call (see :meth:`ClientConfig.build_request`)."""
         return self._pipeline.build(method, path, **options)
 
+    def build_external(self, method: str, url: str, *, body: bytes | None = None,
+                       headers: Mapping[str, str] | None = None,
+                       timeout: float | Timeout | None = None) -> Request:
+        """A request to a host other than the API (a presigned upload URL): it never
+        carries the key, and like every request it never follows a redirect."""
+        return self._pipeline.build_external(method, url, body=body, headers=headers,
+                                             timeout=timeout)
+
     async def call(self, method: str, path: str, result: type[T], *,
                    params: Mapping[str, Any] | None = None, json: Any = None,
                    idempotency_key: str | None = None,

@@ -23,29 +23,14 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from ._errors import DecodeError
 from ._http import Response, excerpt
 from ._secret import Secret
+from ._wire import wire, wire_name, wire_to_snake
 
 __all__ = ["coerce", "converter", "decode", "decode_json", "encode_fields", "structure",
            "unstructure", "wire", "wire_to_snake"]
 
 T = TypeVar("T")
 
-_WIRE = "layers_wire_name"
 _EXCERPT = 200
-
-
-def wire(name: str) -> dict[str, str]:
-    """Field metadata naming the field's exact wire spelling."""
-    return {_WIRE: name}
-
-
-def wire_name(field: attrs.Attribute[Any]) -> str:
-    """The JSON name of an attrs field."""
-    explicit = field.metadata.get(_WIRE)
-    if explicit:
-        return str(explicit)
-    head, *rest = field.name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
 
 def _parse_datetime(value: Any, _: type) -> datetime:
     if isinstance(value, datetime):
@@ -154,12 +139,6 @@ def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
 def unstructure(value: Any) -> Any:
     """A model as JSON-ready data with the API's wire names."""
     return converter.unstructure(value)
-
-
-def wire_to_snake(name: str) -> str:
-    """The Python spelling of a wire name: ``openPR`` -> ``open_pr``, ``iosBundleId`` ->
-    ``ios_bundle_id``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 class Unset:

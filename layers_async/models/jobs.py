@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from .._converter import wire
+from .._wire import wire
 from .projects import BrandContext
 
 __all__ = [

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, TypeVar, overload
 
-from .. import _many
 from .._errors import LayersError
 from .._http import Timeout
 from .._job import Job
+from .._many import as_completed, wait_all
 from .._operations import JOBS_GET
 from ..models.jobs import CancelResult, JobSnapshot
 from ._base import Resource
@@ -61,8 +61,8 @@ class Jobs(Resource):
         in its place instead.
         """
         self._pipeline.connection.check_open()
-        return await _many.wait_all(jobs, limit=limit, timeout=timeout,
-                                    return_exceptions=return_exceptions)
+        return await wait_all(jobs, limit=limit, timeout=timeout,
+                              return_exceptions=return_exceptions)
 
     def as_completed(self, jobs: Sequence[Job[R]], *, limit: int | None = None,
                      timeout: float | None = None
@@ -76,4 +76,4 @@ class Jobs(Resource):
         Leaving the block early stops waiting on the rest.
         """
         self._pipeline.connection.check_open()
-        return _many.as_completed(jobs, limit=limit, timeout=timeout)
+        return as_completed(jobs, limit=limit, timeout=timeout)

@@ -1,0 +1,179 @@
+"""The operation table, and the fake's own route table, against openapi.yaml and operations.tsv."""
+
+from __future__ import annotations
+
+import csv
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from apidocs import API_DOCS
+
+from layers_async import AsyncLayers
+from layers_async._operations import OPERATIONS, RESULT_TYPES, Operation
+from layers_async.testing._routes import ROUTES
+
+SPEC: dict[str, Any] = yaml.safe_load((API_DOCS / "openapi.yaml").read_text())
+with (API_DOCS / "operations.tsv").open(newline="") as _tsv:
+    TSV: dict[str, dict[str, str]] = {
+        row["operation_id"]: row for row in csv.DictReader(_tsv, delimiter="\t")}
+
+#: Operations neither the library nor the fake has yet; the issues that add them shrink it.
+NOT_YET = frozenset({
+    # Organizations (issue 14)
+    "createOrganization", "listOrganizations", "getOrganization", "patchOrganization",
+    "archiveOrganization", "suspendOrganization", "resumeOrganization", "migrateOrganizations",
+    "getChildCredits", "allocateChildCredits", "listChildCreditEvents", "getChildCreditConfig",
+    "patchChildCreditConfig", "mintChildApiKey", "listChildApiKeys", "rotateChildApiKey",
+    "revokeChildApiKey", "listAuditLog",
+    # Content, approval, publishing (issue 12)
+    "generateContent", "listContainers", "generateVideoRemix", "generateSlideshowRemix",
+    "generateUgcRemix", "generateSlideshowBuilder", "listSourceRecommendations", "listHooks",
+    "createUploadSession", "getContainer", "getContainerProgress", "getAsset",
+    "regenerateContainer", "cloneFromPost", "approveContainer", "rejectContainer",
+    "getContentReviewPolicy", "patchContentReviewPolicy", "scheduleContainer",
+    "publishContainer", "getScheduledPost", "cancelScheduledPost", "listScheduledPosts",
+    "reschedulePost",
+    # Webhooks (issue 13)
+    "createWebhookEndpoint", "listWebhookEndpoints", "updateWebhookEndpoint",
+    "deleteWebhookEndpoint", "rotateWebhookSecret", "testWebhookEndpoint",
+    "listWebhookDeliveries", "replayWebhookDelivery",
+    # The rest (issue 15)
+    "createSdkApp", "patchSdkApp", "getSdkInstallSpec", "listKeywords", "refreshKeywords",
+    "uploadAppMedia", "uploadMediaInline", "presignMediaUpload", "finalizeMediaUpload",
+    "createInfluencer", "listInfluencers", "getInfluencer", "patchInfluencer",
+    "deleteInfluencer", "cloneInfluencer", "listTopPerformers", "getMetrics",
+    "createSocialOAuthUrl", "getSocialOAuthStatus", "listSocialAccounts", "revokeSocialAccount",
+    "requestLeasedAccounts", "getLeaseRequest", "listLeasedAccounts",
+})
+
+
+def spec_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) for every operation in openapi.yaml."""
+    for path, item in SPEC["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "patch", "delete", "put"):
+                yield method.upper(), path, op
+
+
+BY_ID = {op["operationId"]: (method, path, op) for method, path, op in spec_operations()}
+LIBRARY = {op.operation_id: op for op in OPERATIONS}
+FAKE = {(route.method, route.path): route for route in ROUTES}
+
+
+def resolve(node: Any) -> Any:
+    """``node`` with a local ``$ref`` followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = SPEC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def body_properties(op: dict[str, Any]) -> set[str]:
+    """Top-level property names the spec allows in the request body (across oneOf/anyOf)."""
+    content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    found: set[str] = set()
+    pending = [content.get("schema")]
+    while pending:
+        schema = resolve(pending.pop())
+        if not isinstance(schema, dict):
+            continue
+        found |= set(schema.get("properties", {}))
+        for key in ("oneOf", "anyOf", "allOf"):
+            pending.extend(schema.get(key, []))
+    return found
+
+
+def query_parameters(op: dict[str, Any]) -> set[str]:
+    """Query parameter names of the operation."""
+    params = (resolve(p) for p in op.get("parameters", []))
+    return {p["name"] for p in params if p.get("in") == "query"}
+
+
+def test_the_spec_and_the_tsv_name_the_same_94_operations() -> None:
+    """The reference is whole: 94 operations in both files, the same ids."""
+    assert 94 == len(BY_ID) == len(TSV)
+    assert set(BY_ID) == set(TSV)
+
+
+def test_every_operation_exists_in_library_and_fake_or_is_listed_not_yet() -> None:
+    """An operation is in both tables or in NOT_YET, never in one table only."""
+    fake_ids = {ident for ident, (method, path, _) in BY_ID.items() if (method, path) in FAKE}
+    assert set() == NOT_YET - set(BY_ID)  # no stale names in the list
+    assert set() == set(LIBRARY) & NOT_YET, "implemented: take it off NOT_YET"
+    assert set() == fake_ids & NOT_YET, "the fake serves it: take it off NOT_YET"
+    assert set(BY_ID) - NOT_YET == set(LIBRARY), "library table"
+    assert set(BY_ID) - NOT_YET == fake_ids, "fake route table"
+    assert len(FAKE) == len(fake_ids), "the fake serves a route the spec does not have"
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
+def test_library_row_matches_the_spec(op: Operation[Any]) -> None:
+    """Method, path, rate class, job or not, idempotency badge and Python name as documented."""
+    method, path, spec = BY_ID[op.operation_id]
+    row = TSV[op.operation_id]
+    assert (method, path) == (op.method, op.path)
+    assert spec["x-rate-limit-class"] == op.rate_class
+    assert bool(spec.get("x-async-job")) == (op.job is not None)
+    assert ("Job" == row["returns"]) == (op.job is not None)
+    assert ("pages" == row["returns"]) == op.pages
+    assert bool(spec.get("x-idempotent")) == op.idempotent
+    assert row["python"] == f"layers.{op.name}"
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
+def test_library_wire_names_are_the_specs(op: Operation[Any]) -> None:
+    """Every body and query field the library sends is one the spec names."""
+    _, _, spec = BY_ID[op.operation_id]
+    assert set() == set(op.body) - body_properties(spec)
+    assert set() == set(op.query) - query_parameters(spec)
+    if op.pages:
+        assert {"cursor", "limit"} <= query_parameters(spec)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
+async def test_each_row_has_its_documented_method_on_the_client(op: Operation[Any]) -> None:
+    """``layers.<python name>`` exists and is a method (async, or a paginator for lists)."""
+    async with AsyncLayers(api_key="lp_test_x", base_url="http://127.0.0.1:9") as layers:
+        target: Any = layers
+        for part in op.name.split("."):
+            target = getattr(target, part)
+    assert callable(target)
+    assert inspect.iscoroutinefunction(target) != op.pages
+    assert target.__doc__
+
+
+def test_job_result_types_derive_from_the_table() -> None:
+    """Every job kind spelling of every job-starting row maps to its result type."""
+    expected = {kind: op.job.result for op in OPERATIONS if op.job for kind in op.job.kinds}
+    assert expected == dict(RESULT_TYPES)
+    assert {"ingest_github", "project_ingest_github"} <= set(RESULT_TYPES)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_fake_route_matches_the_spec(route: Any) -> None:
+    """The fake's own table has each route's documented rate class."""
+    op = next(op for method, path, op in spec_operations()
+              if (method, path) == (route.method, route.path))
+    assert op["x-rate-limit-class"] == route.rate_class
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), [
+    ("GET", "/v1/jobs/job_1", "jobs.get"),
+    ("POST", "/v1/projects/prj_1/ingest/github", "ingest.github"),
+    ("PATCH", "/v1/projects/prj_1", "projects.update"),
+    ("GET", "/v1/github/installation/install-url", "github.install_url"),
+    ("GET", "/v1/projects/prj_1/ingest", None),
+])
+def test_find_operation_matches_concrete_paths(method: str, path: str,
+                                               expected: str | None) -> None:
+    """A concrete request finds its row (journals and benchmarks classify by it)."""
+    from layers_async._operations import find_operation
+
+    found = find_operation(method, path)
+    assert expected == (found.name if found is not None else None)
