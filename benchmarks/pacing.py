@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 import anyio
 
 from layers_async import AsyncLayers, LayersError, Pacing, PollPolicy, RetryPolicy
-from layers_async._pacing import TIER_RPM, endpoint_class
+from layers_async._operations import find_operation
+from layers_async._pacing import TIER_RPM
 from layers_async.testing import FakeLayers
 
 from ._common import child, fmt, report, table
@@ -166,7 +167,8 @@ def summarize(journal: Sequence[Entry]) -> dict[str, Any]:
     by_class: dict[str, collections.Counter[int | None]] = collections.defaultdict(
         collections.Counter)
     for e in journal:
-        by_class[endpoint_class(e.method, e.path)][e.status] += 1
+        op = find_operation(e.method, e.path)
+        by_class[op.rate_class if op is not None else 'unknown'][e.status] += 1
     starts = [e.at for e in journal if e.route == INGEST_ROUTE and e.status == 202]
     creates = [e.at for e in journal
                if e.method == "POST" and e.path == "/v1/projects" and e.status == 201]
