@@ -8,9 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._pagination import decode_cursor, encode_cursor, parse_limit
-from ._state import KeyRecord, State, caller
+from ._records import KeyRecord
+from ._state import State
 from ._validation import query_issue
 
 _EVENT_TYPES = ("usage", "refund", "grant", "purchase", "adjustment", "allocation")

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ._api_github import INSTALLATION_MISSING
 from ._api_projects import project_or_404
+from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._jobs import (
     INGEST_APPSTORE,
@@ -21,7 +22,8 @@ from ._jobs import (
     JobRecord,
     job_view,
 )
-from ._state import Org, Project, State, caller
+from ._records import Org, Project
+from ._state import State
 from ._validation import Checker, read_object
 
 PLATFORMS = ("ios", "android", "web", "react-native", "flutter", "expo")

@@ -6,10 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
 from ._pagination import decode_cursor, encode_cursor, parse_limit
+from ._records import Org, Project
 from ._seed import empty_brand
-from ._state import Org, Project, State, caller
+from ._state import State
 from ._validation import Checker, query_issue, read_object
 
 _READ_ONLY = ("id", "organizationId", "createdAt", "ingestState", "brandContext")

@@ -12,7 +12,7 @@ from ._ids import Ids
 from ._jobs import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE
 
 if TYPE_CHECKING:
-    from ._state import Project
+    from ._records import Project
 
 REPO_NAMES = (
     "acme-mobile", "ios-app", "android-app", "web-app", "marketing-site", "api", "design-system",

@@ -13,8 +13,9 @@ from ._clock import Clock
 from ._faults import Faults
 from ._jobs import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE, OUTCOMES, JobScript
 from ._journal import JournalEntry
+from ._records import KeyRecord, Org
 from ._routes import build_app
-from ._state import KeyRecord, Org, State
+from ._state import State
 
 if TYPE_CHECKING:
     from layers_async import AsyncLayers
@@ -23,7 +24,11 @@ DEFAULT_ERROR_MESSAGE = "The ingest job failed."
 
 
 class FakeLayers:
-    """A fake Layers API on ``host:port`` for tests (``async with FakeLayers() as fake``).
+    """A fake Layers API on ``host:port``: ``async with FakeLayers(time_scale=1000) as fake``.
+
+    The default ``time_scale=1.0`` is real time: a GitHub ingest then takes its documented
+    90-240 s. Tests want ``time_scale=1000`` (a job in well under a second); rate-limit tests
+    want the default plus ``advance``, which keeps bucket arithmetic exact.
 
     Time runs at ``time_scale`` API seconds per loop second and jumps with ``advance``; job
     states, rate-limit buckets, the daily write cap, the 24 h idempotency window and delay
