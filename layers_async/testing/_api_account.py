@@ -23,10 +23,11 @@ _ROTATE_WARNING = (
 
 
 async def whoami(request: web.Request) -> web.StreamResponse:
-    """GET /v1/whoami in the newest shape, plus ``creditBalance``.
+    """GET /v1/whoami: the newest fields plus the older docs' ``killSwitch``/``apiAccessRevoked``.
 
-    The organization is the one the request acts as (a child under X-Layers-Organization);
-    the key fields (scopes, tier, id) stay the calling key's.
+    Both booleans are false on every 200 (a killed key or revoked org gets 503 instead), as
+    the quickstart prints them. The organization is the one the request acts as (a child under
+    X-Layers-Organization); the key fields (scopes, tier, id) stay the calling key's.
     """
     _, org, key = caller(request)
     return json_response(
@@ -37,6 +38,8 @@ async def whoami(request: web.Request) -> web.StreamResponse:
             "parentOrganizationId": org.parent_id,
             "scopes": list(key.scopes),
             "rateLimitTier": key.tier,
+            "killSwitch": key.killed or key.deleted,
+            "apiAccessRevoked": org.api_access_revoked,
             "apiKeyId": key.id,
             "creditBalance": org.credits,
         }

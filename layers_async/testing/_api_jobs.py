@@ -36,7 +36,7 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
     view = job_view(job, state.clock.now())
     body: dict[str, Any] = {
         "jobId": job.id,
-        "kind": job.kind,
+        "kind": job.wire_kind,
         "status": view.status,
         "stage": view.stage,
         "progress": view.progress,
@@ -54,16 +54,19 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
 
 
 def _accepted(state: State, job: JobRecord) -> web.StreamResponse:
+    """The 202 job envelope; a GitHub ingest's also names its repo (as the quickstart prints)."""
     view = job_view(job, state.clock.now())
-    body = {
+    body: dict[str, Any] = {
         "jobId": job.id,
-        "kind": job.kind,
+        "kind": job.wire_kind,
         "status": view.status,
         "stage": view.stage,
         "projectId": job.project_id,
-        "locationUrl": job.location_url,
-        "startedAt": state.clock.iso(job.started_at),
     }
+    if job.kind == INGEST_GITHUB:
+        body["repoFullName"] = job.params.get("repoFullName")
+    body["locationUrl"] = job.location_url
+    body["startedAt"] = state.clock.iso(job.started_at)
     return json_response(body, status=202, headers={"Location": job.location_url})
 
 

@@ -79,6 +79,7 @@ class Project:
     platform_ios_bundle_id: str | None = None
     platform_android_bundle_id: str | None = None
     platform_web_domain: str | None = None
+    first_n_posts_blocked: int | None = 0
     extra: dict[str, Any] = attrs.Factory(dict)
 
     def to_json(self, clock: Clock) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class Project:
             "platformWebDomain": self.platform_web_domain,
             "ingestState": self.ingest_state,
             "requiresApproval": False,
-            "firstNPostsBlocked": 0,
+            "firstNPostsBlocked": self.first_n_posts_blocked,
             "currentBlockedCount": 0,
             "metadata": self.metadata,
             "createdAt": clock.iso(self.created_at),

@@ -106,7 +106,7 @@ def credit_events(ids: Ids, rng: random.Random, clock: Clock) -> list[dict[str, 
         events.append(
             {
                 "eventId": ids.uuid(),
-                "projectId": f"prj_{ids.uuid()}" if is_usage else None,
+                "projectId": ids.id("prj") if is_usage else None,
                 "credits": credits,
                 "eventType": event_type,
                 "format": "video_remix" if is_usage else None,

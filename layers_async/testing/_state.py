@@ -15,6 +15,8 @@ from ._jobs import (
     INGEST_APPSTORE,
     INGEST_GITHUB,
     INGEST_WEBSITE,
+    QUICKSTART_KINDS,
+    QUICKSTART_STAGES,
     JobRecord,
     JobScript,
     job_view,
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 TIERS = ("standard", "pilot", "partner")
 AUTH_MODES = ("both", "bearer")
+#: Which generation of the docs the answers follow: the newest, or the quickstart's (older).
+DOCS = ("newest", "quickstart")
 
 
 class State:
@@ -48,7 +52,11 @@ class State:
         faults: Faults,
         write_daily_cap: int | None = None,
         return_url_hosts: frozenset[str] | None = None,
+        docs: str = "newest",
+        unique_customer_ids: bool = True,
     ) -> None:
+        if docs not in DOCS:
+            raise ValueError(f"docs must be one of {DOCS}")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
         if auth not in AUTH_MODES:
@@ -58,7 +66,9 @@ class State:
         if write_daily_cap is not None and write_daily_cap < 1:
             raise ValueError("write_daily_cap must be >= 1 or None")
         self.clock = clock
-        self.ids = Ids(seed)
+        self.docs = docs
+        self.unique_customer_ids = unique_customer_ids
+        self.ids = Ids(seed, prefixed=docs == "newest")
         self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
         self.data_rng = random.Random(f"layers-fake-data:{seed}")
         self.auth = auth
@@ -87,9 +97,7 @@ class State:
             raise ValueError(f"tier must be one of {TIERS}")
         if parent_id is not None and parent_id not in self.orgs:
             raise ValueError(f"unknown parent organization {parent_id!r}")
-        org = Org(
-            id=f"org_{self.ids.uuid()}", name=name, tier=tier, credits=credits, parent_id=parent_id
-        )
+        org = Org(id=self.ids.id("org"), name=name, tier=tier, credits=credits, parent_id=parent_id)
         org.credit_events = credit_events(self.ids, self.data_rng, self.clock)
         org.repos = [repo(self.data_rng, f"acme/{name}", i) for i, name in enumerate(REPO_NAMES)]
         self.orgs[org.id] = org
@@ -97,8 +105,7 @@ class State:
 
     def child_org(self, parent: Org, org_id: str) -> Org | None:
         """A direct child of ``parent`` by ``org_<uuid>`` or bare UUID; None for any other org."""
-        wanted = org_id if org_id.startswith("org_") else f"org_{org_id}"
-        child = self.orgs.get(wanted)
+        child = self.orgs.get(self.ids.canonical("org", org_id))
         if child is None or child.parent_id != parent.id:
             return None
         return child
@@ -121,7 +128,7 @@ class State:
         if return_url_hosts is None:
             return_url_hosts = self.return_url_hosts
         key = KeyRecord(
-            id=f"key_{self.ids.uuid()}",
+            id=self.ids.id("key"),
             org_id=org.id,
             env=env,
             public_id=self.ids.key_public_id(),
@@ -156,8 +163,7 @@ class State:
 
     def find_key(self, org: Org, key_id: str) -> KeyRecord | None:
         """A key of ``org`` by ``key_<uuid>`` or bare UUID; other orgs' keys are invisible."""
-        wanted = key_id if key_id.startswith("key_") else f"key_{key_id}"
-        key = self.keys.get(wanted)
+        key = self.keys.get(self.ids.canonical("key", key_id))
         if key is None or key.org_id != org.id:
             return None
         return key
@@ -166,8 +172,7 @@ class State:
 
     def find_project(self, org: Org, project_id: str) -> Project | None:
         """A project of ``org`` by ``prj_<uuid>`` or bare UUID."""
-        wanted = project_id if project_id.startswith("prj_") else f"prj_{project_id}"
-        return org.projects.get(wanted)
+        return org.projects.get(self.ids.canonical("prj", project_id))
 
     def add_project(
         self,
@@ -185,7 +190,7 @@ class State:
         now = self.clock.now()
         org.project_seq += 1
         project = Project(
-            id=f"prj_{self.ids.uuid()}",
+            id=self.ids.id("prj"),
             seq=org.project_seq,
             organization_id=org.id,
             name=name,
@@ -197,6 +202,8 @@ class State:
             created_at=now,
             updated_at=now,
             brand_context=brand_context,
+            # The quickstart prints null (no approval gate set); the newest examples print 0.
+            first_n_posts_blocked=None if self.docs == "quickstart" else 0,
         )
         org.projects[project.id] = project
         return project
@@ -253,6 +260,9 @@ class State:
             result=result,
             params=dict(params),
         )
+        if self.docs == "quickstart":
+            job.printed_kind = QUICKSTART_KINDS.get(kind)
+            job.plan = QUICKSTART_STAGES.get(kind)
         self.jobs[job.id] = job
         org.running_count += 1
         self.push_running(org, job)

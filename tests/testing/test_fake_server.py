@@ -68,7 +68,7 @@ async def test_wrong_method_is_not_found(api: Api) -> None:
 
 
 async def test_whoami_newest_shape(api: Api, fake: FakeLayers) -> None:
-    """whoami returns the newest-generation fields plus creditBalance."""
+    """whoami has the newest fields, the older killSwitch/apiAccessRevoked and creditBalance."""
     body = (await api("GET", "/v1/whoami")).json()
     assert {
         "organizationId": fake.organization_id,
@@ -77,6 +77,8 @@ async def test_whoami_newest_shape(api: Api, fake: FakeLayers) -> None:
         "parentOrganizationId": None,
         "scopes": ["*"],
         "rateLimitTier": "standard",
+        "killSwitch": False,
+        "apiAccessRevoked": False,
         "apiKeyId": fake.api_key_id,
         "creditBalance": 6000,
     } == body
