@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import attrs
 
 IDEMPOTENCY_WINDOW = 24 * 3600.0
 MUTATING = frozenset({"POST", "PATCH", "DELETE"})
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+# 26 Crockford base32 characters; a first one above 7 would overflow ULID's 128 bits.
+_ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$", re.IGNORECASE)
+
+
+def valid_key(key: str) -> bool:
+    """Whether ``key`` is a UUID (canonical 8-4-4-4-12 form, any version) or a ULID."""
+    return bool(_UUID.match(key) or _ULID.match(key))
 
 
 @attrs.frozen(kw_only=True)

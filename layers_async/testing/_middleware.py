@@ -16,13 +16,14 @@ import attrs
 from aiohttp import web
 
 from ._context import ROUTE_SPECS, STATE, Handler, RequestContext, caller, context, set_context
-from ._errors import ApiError, default_code, error_response
+from ._errors import ApiError, default_code, error_response, validation_error
 from ._idempotency import (
     IDEMPOTENCY_WINDOW,
     MUTATING,
     REPLAYED_HEADERS,
     StoredResponse,
     body_digest,
+    valid_key,
 )
 from ._journal import SECRET_HEADERS, JournalEntry
 from ._ratelimit import (
@@ -268,12 +269,21 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     Keys are isolated per (API key, acting organization, method, concrete path with query):
     README section 4 isolates them per (API key, endpoint), and another resource is another
     endpoint. A replay repeats the original status, body and ``X-Request-Id``.
+
+    A key that is neither a UUID (canonical 8-4-4-4-12 form) nor a ULID (26 Crockford base32
+    characters) answers 422 ``VALIDATION`` naming the header. Inferred: openapi.yaml types the
+    header ``format: uuid`` and README section 4 says "UUID v4 or ULID", but no page prints
+    what a server does with another key.
     """
     state = request.app[STATE]
     ctx = context(request)
     idempotency_key = request.headers.get("Idempotency-Key")
-    if request.method not in MUTATING or ctx.route is None or not idempotency_key:
+    if request.method not in MUTATING or ctx.route is None or idempotency_key is None:
         return await handler(request)
+    if not valid_key(idempotency_key):
+        raise validation_error(
+            [(("Idempotency-Key",), "Idempotency-Key must be a UUID or a ULID.")]
+        )
     digest = body_digest(await request.read())
     key = ctx.key
     assert key is not None  # the auth middleware ran
@@ -370,7 +380,20 @@ def _forbidden(scope: str) -> ApiError:
 
 
 def _from_http_exception(exc: web.HTTPException) -> ApiError:
-    if exc.status in (404, 405):
+    """aiohttp's routing errors in the documented envelope.
+
+    An unknown path is 404 ``NOT_FOUND``. A known path called with another method is 405 with
+    an ``Allow`` header; its code ``METHOD_NOT_ALLOWED`` is inferred (the docs print none).
+    """
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"{exc.method} is not allowed here; use {allowed}.",
+            headers={"Allow": allowed},
+        )
+    if exc.status == 404:
         return ApiError(404, "NOT_FOUND", "No such route.")
     return ApiError(exc.status, default_code(exc.status), exc.reason)
 
