@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import attrs
 
+#: The endpoint classes (README section 3).
 READ_LIGHT = "read-light"
 WRITE_LIGHT = "write-light"
 LONG_RUNNING = "long-running"

@@ -49,7 +49,7 @@ async def test_both_id_forms_are_accepted_on_input(start_fake: StartFake, docs: 
     for given in _both_forms("prj", project["id"]):
         reply = await api("GET", f"/v1/projects/{given}")
         assert (200, project["id"]) == (reply.status, reply.json().get("id"))
-        assert fake.job(fake.create_job(project_id=given, duration=1))["projectId"] == project["id"]
+        assert project["id"] == fake.job(fake.create_job(project_id=given, duration=1))["projectId"]
     for given in _both_forms("key", fake.key_id(fake.add_key())):
         assert 200 == (await api("POST", f"/v1/api-keys/{given}/kill")).status
     child = fake.add_org(name="Child", parent_id=_both_forms("org", fake.organization_id)[1])
