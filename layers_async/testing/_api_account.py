@@ -8,9 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._pagination import decode_cursor, encode_cursor, parse_limit
-from ._state import KeyRecord, State, caller
+from ._records import KeyRecord
+from ._state import State
 from ._validation import query_issue
 
 _EVENT_TYPES = ("usage", "refund", "grant", "purchase", "adjustment", "allocation")
@@ -21,10 +23,11 @@ _ROTATE_WARNING = (
 
 
 async def whoami(request: web.Request) -> web.StreamResponse:
-    """GET /v1/whoami in the newest shape, plus ``creditBalance``.
+    """GET /v1/whoami: the newest fields plus the older docs' ``killSwitch``/``apiAccessRevoked``.
 
-    The organization is the one the request acts as (a child under X-Layers-Organization);
-    the key fields (scopes, tier, id) stay the calling key's.
+    Both booleans are false on every 200 (a killed key or revoked org gets 503 instead), as
+    the quickstart prints them. The organization is the one the request acts as (a child under
+    X-Layers-Organization); the key fields (scopes, tier, id) stay the calling key's.
     """
     _, org, key = caller(request)
     return json_response(
@@ -35,6 +38,8 @@ async def whoami(request: web.Request) -> web.StreamResponse:
             "parentOrganizationId": org.parent_id,
             "scopes": list(key.scopes),
             "rateLimitTier": key.tier,
+            "killSwitch": key.killed or key.deleted,
+            "apiAccessRevoked": org.api_access_revoked,
             "apiKeyId": key.id,
             "creditBalance": org.credits,
         }

@@ -6,9 +6,10 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
+from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._pagination import decode_cursor, encode_cursor, parse_limit
-from ._state import Installation, Org, caller
+from ._records import Installation, Org
 from ._validation import Checker, query_issue, read_object
 
 INSTALLATION_MISSING = "No GitHub App installation is registered for this organization."

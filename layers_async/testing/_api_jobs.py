@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ._api_github import INSTALLATION_MISSING
 from ._api_projects import project_or_404
+from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._jobs import (
     INGEST_APPSTORE,
@@ -21,7 +22,8 @@ from ._jobs import (
     JobRecord,
     job_view,
 )
-from ._state import Org, Project, State, caller
+from ._records import Org, Project
+from ._state import State
 from ._validation import Checker, read_object
 
 PLATFORMS = ("ios", "android", "web", "react-native", "flutter", "expo")
@@ -34,7 +36,7 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
     view = job_view(job, state.clock.now())
     body: dict[str, Any] = {
         "jobId": job.id,
-        "kind": job.kind,
+        "kind": job.wire_kind,
         "status": view.status,
         "stage": view.stage,
         "progress": view.progress,
@@ -52,16 +54,19 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
 
 
 def _accepted(state: State, job: JobRecord) -> web.StreamResponse:
+    """The 202 job envelope; a GitHub ingest's also names its repo (as the quickstart prints)."""
     view = job_view(job, state.clock.now())
-    body = {
+    body: dict[str, Any] = {
         "jobId": job.id,
-        "kind": job.kind,
+        "kind": job.wire_kind,
         "status": view.status,
         "stage": view.stage,
         "projectId": job.project_id,
-        "locationUrl": job.location_url,
-        "startedAt": state.clock.iso(job.started_at),
     }
+    if job.kind == INGEST_GITHUB:
+        body["repoFullName"] = job.params.get("repoFullName")
+    body["locationUrl"] = job.location_url
+    body["startedAt"] = state.clock.iso(job.started_at)
     return json_response(body, status=202, headers={"Location": job.location_url})
 
 

@@ -6,10 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
 from ._pagination import decode_cursor, encode_cursor, parse_limit
+from ._records import Org, Project
 from ._seed import empty_brand
-from ._state import Org, Project, State, caller
+from ._state import State
 from ._validation import Checker, query_issue, read_object
 
 _READ_ONLY = ("id", "organizationId", "createdAt", "ingestState", "brandContext")
@@ -34,8 +36,15 @@ def _owner_email(check: Checker, *, nullable: bool = False) -> str | None:
     return value
 
 
-def _ensure_unique_handle(org: Org, handle: str | None, project_id: str | None = None) -> None:
-    if handle is None:
+def _ensure_unique_handle(
+    state: State, org: Org, handle: str | None, project_id: str | None = None
+) -> None:
+    """409 CONFLICT (inferred shape) when another project of ``org`` has this handle.
+
+    README section 12.6: the reference says "unique per organization", a concept page says the
+    server does not enforce it; ``FakeLayers(unique_customer_ids=...)`` picks one.
+    """
+    if handle is None or not state.unique_customer_ids:
         return
     for other in org.projects.values():
         if other.customer_external_id == handle and other.id != project_id:
@@ -62,7 +71,7 @@ async def create_project(request: web.Request) -> web.StreamResponse:
     check.done()
     assert name is not None  # check.done() raised otherwise
     assert timezone is not None
-    _ensure_unique_handle(org, handle)
+    _ensure_unique_handle(state, org, handle)
     brand = None
     if app_name is not None or app_description is not None:
         brand = empty_brand(language) | {"appName": app_name, "appDescription": app_description}
@@ -141,7 +150,7 @@ async def patch_project(request: web.Request) -> web.StreamResponse:
     gender = check.choice("targetGender", _GENDERS)
     metadata = check.mapping("metadata")
     check.done()
-    _ensure_unique_handle(org, handle, project.id)
+    _ensure_unique_handle(state, org, handle, project.id)
     now = state.clock.now()
     updates: dict[str, Any] = {
         "name": name,

@@ -1,33 +1,34 @@
-"""Per-request bookkeeping shared by the middlewares."""
+"""Per-request bookkeeping shared by the middlewares and handlers, and the app's keys."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
 
 import attrs
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from ._state import KeyRecord
+from ._records import KeyRecord, Org
+from ._state import State
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-READ_LIGHT = "read-light"
-WRITE_LIGHT = "write-light"
-LONG_RUNNING = "long-running"
 
 
 @attrs.frozen(kw_only=True)
 class RouteSpec:
-    """One documented operation: its scope (None = none printed) and rate class."""
+    """One documented operation, as the fake serves it.
+
+    ``operation_id`` is openapi.yaml's operationId, ``scope`` the one README section 10 prints
+    (None: none printed), ``job`` whether it answers 202 with a job envelope.
+    """
 
     method: str
     path: str
     handler: Handler
+    operation_id: str
     scope: str | None
     rate_class: str
+    job: bool = False
 
 
 @attrs.define(kw_only=True)
@@ -44,6 +45,11 @@ class RequestContext:
     dropped: bool = False
     replayed: bool = False  # answered from the idempotency store
 
+
+STATE: web.AppKey[State] = web.AppKey("layers_fake_state", State)
+ROUTE_SPECS: web.AppKey[Mapping[tuple[str, str], RouteSpec]] = web.AppKey(
+    "layers_fake_routes", Mapping
+)
 
 # aiohttp runs each request in its own task, so a context variable is per request (and,
 # unlike request["..."] storage, needs no RequestKey, which older aiohttp lacks).
@@ -62,6 +68,14 @@ def context(request: web.Request) -> RequestContext:
     return _CURRENT.get()
 
 
-def rate_class_for_method(method: str) -> str:
-    """The class of a route the table does not know (GET reads, anything else writes)."""
-    return READ_LIGHT if method in ("GET", "HEAD") else WRITE_LIGHT
+def caller(request: web.Request) -> tuple[State, Org, KeyRecord]:
+    """The state, the organization the request acts as, and the key behind it.
+
+    The organization is the key's own, or the child named by ``X-Layers-Organization``.
+    """
+    state = request.app[STATE]
+    ctx = context(request)
+    key = ctx.key
+    if key is None:  # pragma: no cover - the auth middleware guarantees a key
+        raise RuntimeError("handler reached without an authenticated key")
+    return state, state.orgs[ctx.org_id if ctx.org_id is not None else key.org_id], key

@@ -1,17 +1,14 @@
-"""Fault injection: errors, dropped connections, delays and broken bodies, one line each."""
+"""Fault injection: errors, dropped connections, delays and broken bodies, one line each.
+
+The registry lives here; the pipeline step that fires faults is in ``_middleware``.
+"""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 
 import attrs
-from aiohttp import web
-
-from ._context import Handler, context
-from ._errors import ApiError, default_code
-from ._state import STATE
 
 BODY_FAULTS = frozenset({"malformed", "truncated"})
 
@@ -130,39 +127,3 @@ class Faults:
 
     def __len__(self) -> int:
         return len(self._faults)
-
-
-@web.middleware
-async def faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Fire the first matching injected fault, if any, before anything else happens."""
-    state = request.app[STATE]
-    ctx = context(request)
-    fault = state.faults.take(request.method, ctx.template, request.path)
-    if fault is None:
-        return await handler(request)
-    if fault.delay:
-        await state.clock.sleep(fault.delay)
-    if fault.drop:
-        ctx.dropped = True
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response(status=503)  # never delivered: the connection is gone
-    if fault.body == "malformed":
-        return web.Response(body=b'{"status": "ok",, ', content_type="application/json")
-    if fault.body == "truncated":
-        whole = json.dumps({"id": ctx.request_id, "status": "running", "progress": 0.5}).encode()
-        return web.Response(body=whole[: len(whole) // 2], content_type="application/json")
-    if fault.status is None:
-        return await handler(request)  # a pure delay
-    status = fault.status
-    headers: dict[str, str] = {}
-    if status == 429:
-        headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
-    elif fault.retry_after is not None:
-        headers["Retry-After"] = str(fault.retry_after)
-    raise ApiError(
-        status,
-        fault.code or default_code(status),
-        fault.message or "Injected fault.",
-        headers=headers,
-    )

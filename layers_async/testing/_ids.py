@@ -1,4 +1,4 @@
-"""Seeded identifiers in the newest docs' shapes."""
+"""Seeded identifiers: prefixed (``prj_<uuid>``, the newest docs) or bare UUIDs (the quickstart)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,18 @@ _BASE64URL = string.ascii_letters + string.digits + "-_"
 class Ids:
     """Deterministic ids for one fake (same seed, same sequence)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, *, prefixed: bool = True) -> None:
         self._rng = random.Random(f"layers-fake-ids:{seed}")
+        self.prefixed = prefixed
+
+    def id(self, prefix: str) -> str:
+        """A new ``<prefix>_<uuid>`` id, or the bare UUID when ids are not prefixed."""
+        return self.canonical(prefix, self.uuid())
+
+    def canonical(self, prefix: str, given: str) -> str:
+        """The stored form of an id given either way (``prj_<uuid>`` or the bare UUID)."""
+        bare = given.removeprefix(f"{prefix}_")
+        return f"{prefix}_{bare}" if self.prefixed else bare
 
     def uuid(self) -> str:
         """A random (seeded) UUID4 string."""

@@ -29,6 +29,23 @@ STAGES: Mapping[str, tuple[tuple[str, float], ...]] = {
     INGEST_APPSTORE: (("scraping", 1.0),),
 }
 
+#: The quickstart's spellings (older docs): the GitHub ingest is printed as another kind and
+#: starts in an ``initializing`` stage. Its share comes out of ``cloning``, so the later stage
+#: boundaries are the newest plan's (``opening_pr`` still spans 70-85 % of the duration).
+QUICKSTART_KINDS: Mapping[str, str] = {INGEST_GITHUB: "project_ingest_github"}
+QUICKSTART_STAGES: Mapping[str, tuple[tuple[str, float], ...]] = {
+    INGEST_GITHUB: (("initializing", 0.05), ("cloning", 0.10), *STAGES[INGEST_GITHUB][1:]),
+}
+
+
+def canonical_kind(kind: str) -> str:
+    """The fake's own name for a job kind given in either docs generation's spelling."""
+    for own, printed in QUICKSTART_KINDS.items():
+        if kind == printed:
+            return own
+    return kind
+
+
 #: Stages during which a cancel request is refused with 409 JOB_CANCEL_UNAVAILABLE.
 UNCANCELABLE_STAGES = frozenset({"opening_pr"})
 
@@ -58,8 +75,15 @@ class JobRecord:
     error_message: str
     result: dict[str, Any]
     params: dict[str, Any] = attrs.Factory(dict)
+    printed_kind: str | None = None  # the kind as answered, when the docs spell it otherwise
+    plan: tuple[tuple[str, float], ...] | None = None  # stages, when not this kind's default
     cancel_requested_at: float | None = None
     settled: bool = False
+
+    @property
+    def wire_kind(self) -> str:
+        """The kind as the fake answers it."""
+        return self.printed_kind or self.kind
 
     @property
     def location_url(self) -> str:
@@ -67,7 +91,9 @@ class JobRecord:
         return f"/v1/jobs/{self.id}"
 
     def stages(self) -> tuple[tuple[str, float], ...]:
-        """This kind's stages (a single ``running`` stage for unknown kinds)."""
+        """This job's stages (a single ``running`` stage for unknown kinds)."""
+        if self.plan is not None:
+            return self.plan
         return STAGES.get(self.kind, (("running", 1.0),))
 
     def boundaries(self) -> list[float]:

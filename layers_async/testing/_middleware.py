@@ -1,36 +1,42 @@
 """The request pipeline, outermost first: request id, journal, faults, auth, kill switch,
 acting organization, scope, rate limit, idempotency; the route handler runs last.
 
-The journal, faults and idempotency steps live in their own modules; the rest is here.
+Every step is here; the records they keep (journal entries, faults, stored responses) live in
+lower modules, so nothing below ``_context`` imports the pipeline.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-from collections.abc import Mapping
+from typing import Any
 
+import attrs
 from aiohttp import web
 
-from ._context import (
+from ._context import ROUTE_SPECS, STATE, Handler, RequestContext, caller, context, set_context
+from ._errors import ApiError, default_code, error_response, validation_error
+from ._idempotency import (
+    IDEMPOTENCY_WINDOW,
+    MUTATING,
+    REPLAYED_HEADERS,
+    StoredResponse,
+    body_digest,
+    valid_key,
+)
+from ._journal import SECRET_HEADERS, JournalEntry
+from ._ratelimit import (
+    DEFAULT_MAX_RUNNING_JOBS,
     LONG_RUNNING,
+    TIER_WRITE_DAILY_CAP,
     WRITE_LIGHT,
-    Handler,
-    RequestContext,
-    RouteSpec,
-    context,
     rate_class_for_method,
-    set_context,
 )
-from ._errors import ApiError
-from ._faults import faults_middleware
-from ._idempotency import idempotency_middleware
-from ._journal import journal_middleware
-from ._ratelimit import DEFAULT_MAX_RUNNING_JOBS, TIER_WRITE_DAILY_CAP
-from ._state import KEY_PATTERN, STATE, KeyRecord, State, caller
+from ._records import KEY_PATTERN, KeyRecord
+from ._state import State
 
-ROUTE_SPECS: web.AppKey[Mapping[tuple[str, str], RouteSpec]] = web.AppKey(
-    "layers_fake_routes", Mapping
-)
+logger = logging.getLogger("layers_async.testing")
 
 
 @web.middleware
@@ -57,6 +63,92 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
         ).headers()
     response.headers.update(headers)
     return response
+
+
+@web.middleware
+async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Journal the request on arrival, complete the entry at the end; render every error."""
+    state = request.app[STATE]
+    ctx = context(request)
+    slot = len(state.journal)
+    arrived = JournalEntry(
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers={
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in SECRET_HEADERS
+        },
+        body=b"",
+        json=None,
+        status=None,
+        request_id=ctx.request_id,
+        api_key_id=None,
+        at=state.clock.now(),
+        route=ctx.template,
+    )
+    state.journal.append(arrived)
+    body = b""
+    response: web.StreamResponse | None = None
+    try:
+        body = await request.read()
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(ctx.request_id, exc)
+    except web.HTTPException as exc:
+        response = error_response(ctx.request_id, _from_http_exception(exc))
+    except Exception:
+        logger.exception("layers fake: handler crashed")
+        error = ApiError(500, "SERVER_ERROR", "The fake server crashed; see the test log.")
+        response = error_response(ctx.request_id, error)
+    finally:
+        state.journal[slot] = attrs.evolve(
+            arrived,
+            body=body,
+            json=_parse_json(body),
+            status=None if ctx.dropped or response is None else response.status,
+            request_id=ctx.request_id,
+            api_key_id=ctx.key.id if ctx.key is not None else None,
+            replayed=ctx.replayed,
+        )
+    return response
+
+
+@web.middleware
+async def faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Fire the first matching injected fault, if any, before anything else happens."""
+    state = request.app[STATE]
+    ctx = context(request)
+    fault = state.faults.take(request.method, ctx.template, request.path)
+    if fault is None:
+        return await handler(request)
+    if fault.delay:
+        await state.clock.sleep(fault.delay)
+    if fault.drop:
+        ctx.dropped = True
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=503)  # never delivered: the connection is gone
+    if fault.body == "malformed":
+        return web.Response(body=b'{"status": "ok",, ', content_type="application/json")
+    if fault.body == "truncated":
+        whole = json.dumps({"id": ctx.request_id, "status": "running", "progress": 0.5}).encode()
+        return web.Response(body=whole[: len(whole) // 2], content_type="application/json")
+    if fault.status is None:
+        return await handler(request)  # a pure delay
+    status = fault.status
+    headers: dict[str, str] = {}
+    if status == 429:
+        headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
+    elif fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    raise ApiError(
+        status,
+        fault.code or default_code(status),
+        fault.message or "Injected fault.",
+        headers=headers,
+    )
 
 
 @web.middleware
@@ -170,6 +262,66 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     return await handler(request)
 
 
+@web.middleware
+async def idempotency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Replay or refuse repeated Idempotency-Keys.
+
+    Keys are isolated per (API key, acting organization, method, concrete path with query):
+    README section 4 isolates them per (API key, endpoint), and another resource is another
+    endpoint. A replay repeats the original status, body and ``X-Request-Id``.
+
+    A key that is neither a UUID (canonical 8-4-4-4-12 form) nor a ULID (26 Crockford base32
+    characters) answers 422 ``VALIDATION`` naming the header. Inferred: openapi.yaml types the
+    header ``format: uuid`` and README section 4 says "UUID v4 or ULID", but no page prints
+    what a server does with another key.
+    """
+    state = request.app[STATE]
+    ctx = context(request)
+    idempotency_key = request.headers.get("Idempotency-Key")
+    if request.method not in MUTATING or ctx.route is None or idempotency_key is None:
+        return await handler(request)
+    if not valid_key(idempotency_key):
+        raise validation_error(
+            [(("Idempotency-Key",), "Idempotency-Key must be a UUID or a ULID.")]
+        )
+    digest = body_digest(await request.read())
+    key = ctx.key
+    assert key is not None  # the auth middleware ran
+    org_id = ctx.org_id if ctx.org_id is not None else key.org_id
+    slot = (key.id, org_id, request.method, request.path_qs, idempotency_key)
+    now = state.clock.now()
+    stored = state.idempotency.get(slot)
+    if stored is not None and now - stored.at < IDEMPOTENCY_WINDOW:
+        if stored.digest != digest:
+            raise ApiError(
+                409,
+                "IDEMPOTENCY_CONFLICT",
+                "This Idempotency-Key was already used with a different request body.",
+            )
+        ctx.request_id = stored.request_id  # verbatim: the body's requestId and the header agree
+        ctx.replayed = True
+        return web.Response(status=stored.status, body=stored.body, headers=stored.headers)
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(ctx.request_id, exc)
+    if (
+        isinstance(response, web.Response)
+        and isinstance(response.body, bytes)
+        and response.status < 500
+        and response.status != 429
+    ):
+        state.idempotency[slot] = StoredResponse(
+            digest=digest,
+            status=response.status,
+            body=response.body,
+            headers={n: response.headers[n] for n in REPLAYED_HEADERS if n in response.headers},
+            request_id=ctx.request_id,
+            at=now,
+        )
+    return response
+
+
 MIDDLEWARES = (
     request_id_middleware,
     journal_middleware,
@@ -225,3 +377,31 @@ def _forbidden(scope: str) -> ApiError:
         f"This API key lacks the '{scope}' scope.",
         details={"requiredScope": scope},
     )
+
+
+def _from_http_exception(exc: web.HTTPException) -> ApiError:
+    """aiohttp's routing errors in the documented envelope.
+
+    An unknown path is 404 ``NOT_FOUND``. A known path called with another method is 405 with
+    an ``Allow`` header; its code ``METHOD_NOT_ALLOWED`` is inferred (the docs print none).
+    """
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"{exc.method} is not allowed here; use {allowed}.",
+            headers={"Allow": allowed},
+        )
+    if exc.status == 404:
+        return ApiError(404, "NOT_FOUND", "No such route.")
+    return ApiError(exc.status, default_code(exc.status), exc.reason)
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None

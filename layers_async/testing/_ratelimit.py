@@ -9,7 +9,10 @@ from collections.abc import Mapping
 
 import attrs
 
-from ._context import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
+#: The endpoint classes (README section 3).
+READ_LIGHT = "read-light"
+WRITE_LIGHT = "write-light"
+LONG_RUNNING = "long-running"
 
 #: Requests per minute by tier and endpoint class (README section 3).
 TIER_RPM: Mapping[str, Mapping[str, int]] = {
@@ -108,6 +111,11 @@ class RateLimiter:
             reset=math.ceil((bucket.capacity - bucket.tokens) / bucket.rate),
             retry_after=max(1, math.ceil(missing / bucket.rate - _EPSILON)),
         )
+
+
+def rate_class_for_method(method: str) -> str:
+    """The class of a route the table does not know (GET reads, anything else writes)."""
+    return READ_LIGHT if method in ("GET", "HEAD") else WRITE_LIGHT
 
 
 class DailyWrites:

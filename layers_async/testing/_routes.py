@@ -1,4 +1,8 @@
-"""The route table: every operation the fake serves, with its scope and rate class."""
+"""The route table: every operation the fake serves, written from the docs, not the library.
+
+Each row is (method, path, handler, openapi operationId, scope as README section 10 prints it
+(None: none printed), rate class); ``job=True`` marks the operations that answer 202 with a job.
+"""
 
 from __future__ import annotations
 
@@ -8,59 +12,146 @@ from . import _api_account as account
 from . import _api_github as github
 from . import _api_jobs as jobs
 from . import _api_projects as projects
-from ._context import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT, Handler, RouteSpec
-from ._middleware import MIDDLEWARES, ROUTE_SPECS
-from ._state import STATE, State
+from ._context import ROUTE_SPECS, STATE, Handler, RouteSpec
+from ._middleware import MIDDLEWARES
+from ._ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
+from ._state import State
 
 
-def _route(method: str, path: str, handler: Handler, scope: str | None, rate: str) -> RouteSpec:
-    return RouteSpec(method=method, path=path, handler=handler, scope=scope, rate_class=rate)
+def _route(
+    method: str,
+    path: str,
+    handler: Handler,
+    operation_id: str,
+    scope: str | None,
+    rate: str,
+    *,
+    job: bool = False,
+) -> RouteSpec:
+    return RouteSpec(
+        method=method,
+        path=path,
+        handler=handler,
+        operation_id=operation_id,
+        scope=scope,
+        rate_class=rate,
+        job=job,
+    )
 
 
-#: Scopes as README section 10 prints them (None = no scope printed).
 ROUTES: tuple[RouteSpec, ...] = (
-    _route("GET", "/v1/whoami", account.whoami, None, READ_LIGHT),
-    _route("GET", "/v1/credits", account.get_credits, None, READ_LIGHT),
-    _route("GET", "/v1/credits/events", account.list_credit_events, None, READ_LIGHT),
-    _route("POST", "/v1/api-keys/{keyId}/kill", account.kill_api_key, None, WRITE_LIGHT),
-    _route("DELETE", "/v1/api-keys/{keyId}", account.delete_api_key, None, WRITE_LIGHT),
-    _route("POST", "/v1/api-keys/{keyId}/rotate", account.rotate_api_key, None, WRITE_LIGHT),
-    _route("POST", "/v1/projects", projects.create_project, "projects:write", WRITE_LIGHT),
-    _route("GET", "/v1/projects", projects.list_projects, "projects:read", READ_LIGHT),
-    _route("GET", "/v1/projects/{id}", projects.get_project, "projects:read", READ_LIGHT),
-    _route("PATCH", "/v1/projects/{id}", projects.patch_project, "projects:write", WRITE_LIGHT),
-    _route("DELETE", "/v1/projects/{id}", projects.archive_project, "projects:write", WRITE_LIGHT),
+    _route("GET", "/v1/whoami", account.whoami, "getWhoami", None, READ_LIGHT),
+    _route("GET", "/v1/credits", account.get_credits, "getCredits", None, READ_LIGHT),
     _route(
-        "POST", "/v1/projects/{id}/ingest/github", jobs.ingest_github, "ingest:write", LONG_RUNNING
+        "GET",
+        "/v1/credits/events",
+        account.list_credit_events,
+        "listCreditEvents",
+        None,
+        READ_LIGHT,
+    ),
+    _route(
+        "POST", "/v1/api-keys/{keyId}/kill", account.kill_api_key, "killApiKey", None, WRITE_LIGHT
+    ),
+    _route(
+        "DELETE", "/v1/api-keys/{keyId}", account.delete_api_key, "deleteApiKey", None, WRITE_LIGHT
+    ),
+    _route(
+        "POST",
+        "/v1/api-keys/{keyId}/rotate",
+        account.rotate_api_key,
+        "rotateApiKey",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/projects",
+        projects.create_project,
+        "createProject",
+        "projects:write",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET", "/v1/projects", projects.list_projects, "listProjects", "projects:read", READ_LIGHT
+    ),
+    _route(
+        "GET", "/v1/projects/{id}", projects.get_project, "getProject", "projects:read", READ_LIGHT
+    ),
+    _route(
+        "PATCH",
+        "/v1/projects/{id}",
+        projects.patch_project,
+        "patchProject",
+        "projects:write",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "DELETE",
+        "/v1/projects/{id}",
+        projects.archive_project,
+        "archiveProject",
+        "projects:write",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/projects/{id}/ingest/github",
+        jobs.ingest_github,
+        "ingestGithub",
+        "ingest:write",
+        LONG_RUNNING,
+        job=True,
     ),
     _route(
         "POST",
         "/v1/projects/{projectId}/ingest/website",
         jobs.ingest_website,
+        "ingestWebsite",
         "ingest:write",
         LONG_RUNNING,
+        job=True,
     ),
     _route(
         "POST",
         "/v1/projects/{projectId}/ingest/appstore",
         jobs.ingest_appstore,
+        "ingestAppstore",
         "ingest:write",
         LONG_RUNNING,
+        job=True,
     ),
     _route(
         "GET",
         "/v1/github/installation/install-url",
         github.get_install_url,
+        "getGithubInstallUrl",
         "github:admin",
         READ_LIGHT,
     ),
     _route(
-        "POST", "/v1/github/installation", github.register_installation, "github:admin", WRITE_LIGHT
+        "POST",
+        "/v1/github/installation",
+        github.register_installation,
+        "registerGithubInstallation",
+        "github:admin",
+        WRITE_LIGHT,
     ),
-    _route("GET", "/v1/github/installation", github.get_installation, "github:admin", READ_LIGHT),
-    _route("GET", "/v1/github/repos", github.list_repos, "github:admin", READ_LIGHT),
-    _route("GET", "/v1/jobs/{jobId}", jobs.get_job, "jobs:read", READ_LIGHT),
-    _route("POST", "/v1/jobs/{jobId}/cancel", jobs.cancel_job, "jobs:cancel", WRITE_LIGHT),
+    _route(
+        "GET",
+        "/v1/github/installation",
+        github.get_installation,
+        "getGithubInstallation",
+        "github:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "GET", "/v1/github/repos", github.list_repos, "listGithubRepos", "github:admin", READ_LIGHT
+    ),
+    _route("GET", "/v1/jobs/{jobId}", jobs.get_job, "getJob", "jobs:read", READ_LIGHT),
+    _route(
+        "POST", "/v1/jobs/{jobId}/cancel", jobs.cancel_job, "cancelJob", "jobs:cancel", WRITE_LIGHT
+    ),
 )
 
 

@@ -12,7 +12,7 @@ from ._ids import Ids
 from ._jobs import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE
 
 if TYPE_CHECKING:
-    from ._state import Project
+    from ._records import Project
 
 REPO_NAMES = (
     "acme-mobile", "ios-app", "android-app", "web-app", "marketing-site", "api", "design-system",
@@ -106,7 +106,7 @@ def credit_events(ids: Ids, rng: random.Random, clock: Clock) -> list[dict[str, 
         events.append(
             {
                 "eventId": ids.uuid(),
-                "projectId": f"prj_{ids.uuid()}" if is_usage else None,
+                "projectId": ids.id("prj") if is_usage else None,
                 "credits": credits,
                 "eventType": event_type,
                 "format": "video_remix" if is_usage else None,

@@ -11,10 +11,18 @@ from aiohttp import web
 from ._api_jobs import job_json
 from ._clock import Clock
 from ._faults import Faults
-from ._jobs import INGEST_APPSTORE, INGEST_GITHUB, INGEST_WEBSITE, OUTCOMES, JobScript
+from ._jobs import (
+    INGEST_APPSTORE,
+    INGEST_GITHUB,
+    INGEST_WEBSITE,
+    OUTCOMES,
+    JobScript,
+    canonical_kind,
+)
 from ._journal import JournalEntry
+from ._records import KeyRecord, Org
 from ._routes import build_app
-from ._state import KeyRecord, Org, State
+from ._state import State
 
 if TYPE_CHECKING:
     from layers_async import AsyncLayers
@@ -23,7 +31,11 @@ DEFAULT_ERROR_MESSAGE = "The ingest job failed."
 
 
 class FakeLayers:
-    """A fake Layers API on ``host:port`` for tests (``async with FakeLayers() as fake``).
+    """A fake Layers API on ``host:port``: ``async with FakeLayers(time_scale=1000) as fake``.
+
+    The default ``time_scale=1.0`` is real time: a GitHub ingest then takes its documented
+    90-240 s. Tests want ``time_scale=1000`` (a job in well under a second); rate-limit tests
+    want the default plus ``advance``, which keeps bucket arithmetic exact.
 
     Time runs at ``time_scale`` API seconds per loop second and jumps with ``advance``; job
     states, rate-limit buckets, the daily write cap, the 24 h idempotency window and delay
@@ -46,8 +58,21 @@ class FakeLayers:
     calling key's.
 
     At ``time_scale=1000`` a millisecond of loopback latency is a second of API time, which
-    refills a token of most buckets: rate-limit tests are exact at ``time_scale=1`` plus
-    ``advance``.
+    refills a token of most buckets: that is why rate-limit tests stay at ``time_scale=1``.
+
+    ``docs="newest"`` (the default) answers in the newest docs' spellings. ``docs="quickstart"``
+    answers like the quickstart's printed examples (examples/seed.*, older docs): bare UUID ids
+    instead of ``org_``/``prj_``/``key_`` ones, GitHub ingest jobs of kind
+    ``project_ingest_github`` (newest: ``ingest_github``) whose first stage is ``initializing``,
+    and ``firstNPostsBlocked: null`` on projects (newest: ``0``). Either mode accepts both id
+    forms on input. Both modes answer whoami with the older ``killSwitch`` and
+    ``apiAccessRevoked`` (false on any 200) beside the newer fields, and the GitHub ingest's 202
+    with ``repoFullName``.
+
+    ``unique_customer_ids=True`` (the default) refuses a second project of an organization with
+    the same ``customerExternalId`` (create or patch) with 409 ``CONFLICT`` and
+    ``details.projectId`` naming the existing project; ``False`` follows the concept page that
+    says the server does not enforce uniqueness (README section 12.6).
 
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
@@ -56,7 +81,10 @@ class FakeLayers:
     anything but a direct child of the key's organization (the key's own included) answers 404
     ``NOT_FOUND``; the daily cap is a rolling window; the ``X-RateLimit-Limit/Remaining/Reset``
     header names, ``SERVER_ERROR`` for 5xx, the ``project_ingest_appstore`` job kind, stage
-    timings and the ``error`` object of failed jobs are guesses too.
+    timings and the ``error`` object of failed jobs are guesses too; so are the 409's shape for
+    a repeated ``customerExternalId``, the 405 ``METHOD_NOT_ALLOWED`` (with ``Allow``) for a
+    known path called with another method, and the 422 for an ``Idempotency-Key`` that is
+    neither a UUID nor a ULID.
     """
 
     def __init__(
@@ -73,6 +101,8 @@ class FakeLayers:
         credits: int = 6000,
         write_daily_cap: int | None = None,
         return_url_hosts: Sequence[str] | None = None,
+        docs: str = "newest",
+        unique_customer_ids: bool = True,
     ) -> None:
         self._clock = Clock(time_scale)
         self._faults = Faults(seed)
@@ -87,6 +117,8 @@ class FakeLayers:
             faults=self._faults,
             write_daily_cap=write_daily_cap,
             return_url_hosts=_hosts(return_url_hosts),
+            docs=docs,
+            unique_customer_ids=unique_customer_ids,
         )
         self._key = self._state.add_key(
             self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"
@@ -154,12 +186,12 @@ class FakeLayers:
 
     @property
     def api_key_id(self) -> str:
-        """The default key's id (``key_<uuid>``)."""
+        """The default key's id (``key_<uuid>``; the bare UUID with ``docs="quickstart"``)."""
         return self._key.id
 
     @property
     def organization_id(self) -> str:
-        """The default organization's id (``org_<uuid>``)."""
+        """The default organization's id (``org_<uuid>``; bare with ``docs="quickstart"``)."""
         return self._state.default_org.id
 
     @property
@@ -243,7 +275,7 @@ class FakeLayers:
         return org.id
 
     def key_id(self, key: str) -> str:
-        """The ``key_<uuid>`` id of a full key string."""
+        """The id of a full key string (as ``api_key_id`` spells ids)."""
         return self._key_record(key).id
 
     def kill_switch(self, key: str | None = None) -> None:
@@ -332,8 +364,12 @@ class FakeLayers:
         open_pr: bool = True,
         organization_id: str | None = None,
     ) -> str:
-        """Start a job directly in state (no HTTP, no rate limit, no script) and return its id."""
+        """Start a job directly in state (no HTTP, no rate limit, no script) and return its id.
+
+        ``kind`` may be spelled either way (``ingest_github`` or ``project_ingest_github``).
+        """
         _check_outcome(outcome, duration)
+        kind = canonical_kind(kind)
         org = self._org(organization_id)
         if project_id is None:
             project = self._state.default_project(org)
@@ -376,7 +412,7 @@ class FakeLayers:
     def _org(self, organization_id: str | None) -> Org:
         if organization_id is None:
             return self._state.default_org
-        org = self._state.orgs.get(organization_id)
+        org = self._state.orgs.get(self._state.ids.canonical("org", organization_id))
         if org is None:
             raise ValueError(f"unknown organization {organization_id!r}")
         return org

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import heapq
 import random
-import re
 from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
-from aiohttp import web
-
 from ._clock import Clock
-from ._context import context
 from ._ids import Ids
 from ._jobs import (
     DURATIONS,
     INGEST_APPSTORE,
     INGEST_GITHUB,
     INGEST_WEBSITE,
+    QUICKSTART_KINDS,
+    QUICKSTART_STAGES,
     JobRecord,
     JobScript,
     job_view,
 )
 from ._ratelimit import DailyWrites, RateLimiter
+from ._records import KEY_PATTERN, KeyRecord, Org, Project
 from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
 
 if TYPE_CHECKING:
@@ -34,162 +32,8 @@ if TYPE_CHECKING:
 
 TIERS = ("standard", "pilot", "partner")
 AUTH_MODES = ("both", "bearer")
-KEY_PATTERN = re.compile(r"^lp_(live|test)_([A-Z0-9]{16})_([A-Za-z0-9_-]{43})$")
-
-
-@attrs.define(kw_only=True, eq=False)
-class KeyRecord:
-    """An API key. ``public_id`` and ``secret`` change on rotation, ``id`` never does."""
-
-    id: str
-    org_id: str
-    env: str
-    public_id: str
-    secret: str
-    scopes: tuple[str, ...]
-    tier: str
-    name: str
-    created_at: float
-    killed: bool = False
-    deleted: bool = False
-    rotated_at: float | None = None
-    revoked_at: float | None = None
-    return_url_hosts: frozenset[str] | None = None  # None: any host may be a returnUrl
-
-    @property
-    def full_key(self) -> str:
-        """The whole key string a caller sends."""
-        return f"lp_{self.env}_{self.public_id}_{self.secret}"
-
-    @property
-    def prefix(self) -> str:
-        """The public prefix shown in listings."""
-        return f"lp_{self.env}_{self.public_id}"
-
-    def grants(self, scope: str) -> bool:
-        """Whether this key carries ``scope`` (``*`` grants everything)."""
-        return "*" in self.scopes or scope in self.scopes
-
-    def allows_return_host(self, host: str, port: int | None) -> bool:
-        """Whether a returnUrl on ``host`` (and ``port``) is on this key's allowlist."""
-        if self.return_url_hosts is None:
-            return True
-        host = host.lower()
-        return host in self.return_url_hosts or (
-            port is not None and f"{host}:{port}" in self.return_url_hosts
-        )
-
-
-@attrs.define(kw_only=True, eq=False)
-class Project:
-    """A project row, rendered in the newest docs' shape."""
-
-    id: str
-    seq: int
-    organization_id: str
-    name: str
-    timezone: str
-    primary_language: str
-    customer_external_id: str | None
-    owner_email: str | None
-    metadata: dict[str, Any] | None
-    created_at: float
-    updated_at: float
-    status: str = "active"
-    archived_at: float | None = None
-    brand_context: dict[str, Any] | None = None
-    ingest_state: dict[str, dict[str, Any] | None] = attrs.Factory(
-        lambda: {"github": None, "website": None, "appstore": None}
-    )
-    platform_ios_bundle_id: str | None = None
-    platform_android_bundle_id: str | None = None
-    platform_web_domain: str | None = None
-    extra: dict[str, Any] = attrs.Factory(dict)
-
-    def to_json(self, clock: Clock) -> dict[str, Any]:
-        """The full Project object."""
-        return {
-            "id": self.id,
-            "organizationId": self.organization_id,
-            "name": self.name,
-            "status": self.status,
-            "customerExternalId": self.customer_external_id,
-            "timezone": self.timezone,
-            "primaryLanguage": self.primary_language,
-            "ownerEmail": self.owner_email,
-            "brand": None,
-            "brandContext": self.brand_context,
-            "platformIosBundleId": self.platform_ios_bundle_id,
-            "platformAndroidBundleId": self.platform_android_bundle_id,
-            "platformWebDomain": self.platform_web_domain,
-            "ingestState": self.ingest_state,
-            "requiresApproval": False,
-            "firstNPostsBlocked": 0,
-            "currentBlockedCount": 0,
-            "metadata": self.metadata,
-            "createdAt": clock.iso(self.created_at),
-            "updatedAt": clock.iso(self.updated_at),
-        }
-
-    def to_summary(self, clock: Clock) -> dict[str, Any]:
-        """The ProjectSummary object used in lists: a subset of the full object."""
-        full = self.to_json(clock)
-        return {name: full[name] for name in _SUMMARY_FIELDS}
-
-
-#: The fields of a ProjectSummary (openapi.yaml), in its order.
-_SUMMARY_FIELDS = (
-    "id",
-    "name",
-    "status",
-    "customerExternalId",
-    "timezone",
-    "primaryLanguage",
-    "ownerEmail",
-    "createdAt",
-    "updatedAt",
-)
-
-
-@attrs.define(kw_only=True, eq=False)
-class Installation:
-    """The org's GitHub App installation."""
-
-    installation_id: int
-    login: str
-    registered_at: float
-    last_verified_at: float
-
-    def to_json(self, clock: Clock) -> dict[str, Any]:
-        """GithubInstallation (timestamps in the microsecond ``+00:00`` form)."""
-        return {
-            "installationId": self.installation_id,
-            "githubAccount": {"login": self.login, "type": "Organization"},
-            "orgLogin": self.login,
-            "status": "active",
-            "registeredAt": clock.iso_micro(self.registered_at),
-            "lastVerifiedAt": clock.iso_micro(self.last_verified_at),
-        }
-
-
-@attrs.define(kw_only=True, eq=False)
-class Org:
-    """An organization and everything it owns."""
-
-    id: str
-    name: str
-    tier: str
-    credits: int
-    parent_id: str | None = None
-    api_access_revoked: bool = False
-    projects: dict[str, Project] = attrs.Factory(dict)
-    project_seq: int = 0
-    installation: Installation | None = None
-    repos: list[dict[str, Any]] = attrs.Factory(list)
-    credit_events: list[dict[str, Any]] = attrs.Factory(list)
-    running: list[tuple[float, int, str]] = attrs.Factory(list)  # heap of (terminal_at, n, id)
-    running_count: int = 0
-    default_project_id: str | None = None
+#: Which generation of the docs the answers follow: the newest, or the quickstart's (older).
+DOCS = ("newest", "quickstart")
 
 
 class State:
@@ -208,7 +52,11 @@ class State:
         faults: Faults,
         write_daily_cap: int | None = None,
         return_url_hosts: frozenset[str] | None = None,
+        docs: str = "newest",
+        unique_customer_ids: bool = True,
     ) -> None:
+        if docs not in DOCS:
+            raise ValueError(f"docs must be one of {DOCS}")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}")
         if auth not in AUTH_MODES:
@@ -218,7 +66,9 @@ class State:
         if write_daily_cap is not None and write_daily_cap < 1:
             raise ValueError("write_daily_cap must be >= 1 or None")
         self.clock = clock
-        self.ids = Ids(seed)
+        self.docs = docs
+        self.unique_customer_ids = unique_customer_ids
+        self.ids = Ids(seed, prefixed=docs == "newest")
         self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
         self.data_rng = random.Random(f"layers-fake-data:{seed}")
         self.auth = auth
@@ -247,9 +97,7 @@ class State:
             raise ValueError(f"tier must be one of {TIERS}")
         if parent_id is not None and parent_id not in self.orgs:
             raise ValueError(f"unknown parent organization {parent_id!r}")
-        org = Org(
-            id=f"org_{self.ids.uuid()}", name=name, tier=tier, credits=credits, parent_id=parent_id
-        )
+        org = Org(id=self.ids.id("org"), name=name, tier=tier, credits=credits, parent_id=parent_id)
         org.credit_events = credit_events(self.ids, self.data_rng, self.clock)
         org.repos = [repo(self.data_rng, f"acme/{name}", i) for i, name in enumerate(REPO_NAMES)]
         self.orgs[org.id] = org
@@ -257,8 +105,7 @@ class State:
 
     def child_org(self, parent: Org, org_id: str) -> Org | None:
         """A direct child of ``parent`` by ``org_<uuid>`` or bare UUID; None for any other org."""
-        wanted = org_id if org_id.startswith("org_") else f"org_{org_id}"
-        child = self.orgs.get(wanted)
+        child = self.orgs.get(self.ids.canonical("org", org_id))
         if child is None or child.parent_id != parent.id:
             return None
         return child
@@ -281,7 +128,7 @@ class State:
         if return_url_hosts is None:
             return_url_hosts = self.return_url_hosts
         key = KeyRecord(
-            id=f"key_{self.ids.uuid()}",
+            id=self.ids.id("key"),
             org_id=org.id,
             env=env,
             public_id=self.ids.key_public_id(),
@@ -316,8 +163,7 @@ class State:
 
     def find_key(self, org: Org, key_id: str) -> KeyRecord | None:
         """A key of ``org`` by ``key_<uuid>`` or bare UUID; other orgs' keys are invisible."""
-        wanted = key_id if key_id.startswith("key_") else f"key_{key_id}"
-        key = self.keys.get(wanted)
+        key = self.keys.get(self.ids.canonical("key", key_id))
         if key is None or key.org_id != org.id:
             return None
         return key
@@ -326,8 +172,7 @@ class State:
 
     def find_project(self, org: Org, project_id: str) -> Project | None:
         """A project of ``org`` by ``prj_<uuid>`` or bare UUID."""
-        wanted = project_id if project_id.startswith("prj_") else f"prj_{project_id}"
-        return org.projects.get(wanted)
+        return org.projects.get(self.ids.canonical("prj", project_id))
 
     def add_project(
         self,
@@ -345,7 +190,7 @@ class State:
         now = self.clock.now()
         org.project_seq += 1
         project = Project(
-            id=f"prj_{self.ids.uuid()}",
+            id=self.ids.id("prj"),
             seq=org.project_seq,
             organization_id=org.id,
             name=name,
@@ -357,6 +202,8 @@ class State:
             created_at=now,
             updated_at=now,
             brand_context=brand_context,
+            # The quickstart prints null (no approval gate set); the newest examples print 0.
+            first_n_posts_blocked=None if self.docs == "quickstart" else 0,
         )
         org.projects[project.id] = project
         return project
@@ -413,6 +260,9 @@ class State:
             result=result,
             params=dict(params),
         )
+        if self.docs == "quickstart":
+            job.printed_kind = QUICKSTART_KINDS.get(kind)
+            job.plan = QUICKSTART_STAGES.get(kind)
         self.jobs[job.id] = job
         org.running_count += 1
         self.push_running(org, job)
@@ -482,19 +332,3 @@ class State:
         if any(known["fullName"] == full_name for known in org.repos):
             return
         org.repos.append(repo(self.data_rng, full_name, len(org.repos)))
-
-
-STATE: web.AppKey[State] = web.AppKey("layers_fake_state", State)
-
-
-def caller(request: web.Request) -> tuple[State, Org, KeyRecord]:
-    """The state, the organization the request acts as, and the key behind it.
-
-    The organization is the key's own, or the child named by ``X-Layers-Organization``.
-    """
-    state = request.app[STATE]
-    ctx = context(request)
-    key = ctx.key
-    if key is None:  # pragma: no cover - the auth middleware guarantees a key
-        raise RuntimeError("handler reached without an authenticated key")
-    return state, state.orgs[ctx.org_id if ctx.org_id is not None else key.org_id], key

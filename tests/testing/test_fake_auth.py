@@ -122,6 +122,8 @@ async def test_acting_in_a_child_org_changes_whoami(api: Api, fake: FakeLayers) 
             "parentOrganizationId": fake.organization_id,
             "scopes": ["*"],
             "rateLimitTier": "standard",
+            "killSwitch": False,
+            "apiAccessRevoked": False,
             "apiKeyId": fake.api_key_id,
             "creditBalance": 75,
         } == body

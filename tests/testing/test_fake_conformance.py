@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -157,7 +158,12 @@ async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
     run = Conformance(api)
     accepted = _named("jobs.accepted.content_generate.concept.v2.json")
 
-    await run.check("GET /v1/whoami", "/v1/whoami", _named("whoami.response.json"), status=200)
+    await run.check(
+        "GET /v1/whoami",
+        "/v1/whoami",
+        _named("whoami.response.json", "seed.whoami.response.json"),
+        status=200,
+    )
     await run.check(
         "GET /v1/credits", "/v1/credits", _named("credits.get.response.json"), status=200
     )
@@ -227,7 +233,7 @@ async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
     github = await run.check(
         "POST /v1/projects/{id}/ingest/github",
         f"/v1/projects/{project_id}/ingest/github",
-        accepted,
+        accepted | _named("seed.ingest.github.accepted.json"),
         status=202,
         skip=CONTENT_ONLY,
         json=example("seed.ingest.github.request.json"),
@@ -323,3 +329,130 @@ async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
     implemented = {f"{spec.method} {spec.path}" for spec in ROUTES}
     assert implemented == run.covered | NO_EXAMPLE
     assert not run.covered & NO_EXAMPLE
+
+
+#: Values that differ per run or per fake: only their shape (see ``_shape``) must match.
+VARIES = frozenset(
+    {
+        "organizationId",
+        "workspaceId",
+        "apiKeyId",
+        "id",
+        "jobId",
+        "projectId",
+        "locationUrl",
+        "startedAt",
+        "finishedAt",
+        "createdAt",
+        "updatedAt",
+        "result.projectId",
+        "result.prUrl",
+        "result.sdkAppId",
+    }
+)
+
+#: Values the fake makes up otherwise: only their JSON type must match. The quickstart prints
+#: ``scopes: []`` (scopes were "planned"); the fake's default key has ``["*"]``.
+FREE = frozenset(
+    {"scopes", "result.prNumber", "result.brandContext.audience", "result.brandContext.keywords"}
+)
+
+_SHAPES = (
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+    (re.compile(r"job_[0-9A-Z]{20,30}"), "job_<ulid>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"), "<time>"),
+    (re.compile(r"app_[0-9a-f]+"), "app_<hex>"),
+    (re.compile(r"/pull/\d+"), "/pull/<n>"),
+)
+
+
+def _shape(value: str) -> str:
+    for pattern, placeholder in _SHAPES:
+        value = pattern.sub(placeholder, value)
+    return value
+
+
+def differences(example: Any, actual: Any, *, path: str = "") -> list[str]:
+    """Where ``actual`` differs from ``example``: every value equal, but ``VARIES`` paths only
+    in shape (a bare UUID stays a bare UUID) and ``FREE`` ones only in JSON type; keys the
+    example lacks are allowed."""
+    where = path or "<root>"
+    if path in VARIES and isinstance(example, str) and isinstance(actual, str):
+        same = _shape(example) == _shape(actual)
+        return [] if same else [f"{where}: {actual!r} is not shaped like {example!r}"]
+    if path in VARIES | FREE:
+        same = _json_type(example) == _json_type(actual)
+        return [] if same else [f"{where}: {actual!r} is not a {_json_type(example)}"]
+    if isinstance(example, dict) and isinstance(actual, dict):
+        problems: list[str] = []
+        for name, value in example.items():
+            inner = f"{path}.{name}" if path else name
+            if name not in actual:
+                problems.append(f"{inner}: missing")
+            else:
+                problems += differences(value, actual[name], path=inner)
+        return problems
+    if example != actual or _json_type(example) != _json_type(actual):
+        return [f"{where}: the quickstart prints {example!r}, the fake {actual!r}"]
+    return []
+
+
+def test_differences() -> None:
+    """Values must be equal, varying ids keep their shape, extra keys are fine."""
+    docs = {"id": "2481fa5c-a404-44ed-a561-565392499abc", "kind": "k", "n": None, "x": 0}
+    fake = {"id": "00000000-0000-4000-8000-000000000000", "kind": "k", "n": None, "x": 0, "y": 1}
+    assert [] == differences(docs, fake)
+    assert [
+        "id: 'prj_00000000-0000-4000-8000-000000000000' is not shaped like "
+        "'2481fa5c-a404-44ed-a561-565392499abc'",
+        "kind: the quickstart prints 'k', the fake 'other'",
+        "n: the quickstart prints None, the fake 0",
+        "x: the quickstart prints 0, the fake False",
+    ] == differences(
+        docs,
+        {"id": "prj_00000000-0000-4000-8000-000000000000", "kind": "other", "n": 0, "x": False},
+    )
+
+
+async def test_quickstart_mode_answers_like_the_quickstart(start_fake: StartFake) -> None:
+    """With docs="quickstart", the quickstart's requests get exactly its printed answers."""
+    api = await start_fake(docs="quickstart", time_scale=1)
+    fake = api.fake
+    problems: list[str] = []
+
+    def compare(name: str, reply: Reply, status: int) -> Any:
+        assert status == reply.status, (name, reply.body)
+        body = reply.json()
+        problems.extend(f"{name}: {problem}" for problem in differences(example(name), body))
+        return body
+
+    whoami = compare("seed.whoami.response.json", await api("GET", "/v1/whoami"), 200)
+    created = compare(
+        "seed.projects.create.response.json",
+        await api("POST", "/v1/projects", json=example("seed.projects.create.request.json")),
+        201,
+    )
+    install = example("seed.github.installation.register.request.json")
+    assert 201 == (await api("POST", "/v1/github/installation", json=install)).status
+    fake.script_job(duration=100)
+    ingest_path = f"/v1/projects/{created['id']}/ingest/github"
+    accepted = compare(
+        "seed.ingest.github.accepted.json",
+        await api("POST", ingest_path, json=example("seed.ingest.github.request.json")),
+        202,
+    )
+    fake.advance(42)  # the running example shows progress 0.42
+    job_path = accepted["locationUrl"]
+    compare("seed.jobs.get.running.ingest.json", await api("GET", job_path), 200)
+    fake.advance(60)
+    compare("seed.jobs.get.completed.ingest.json", await api("GET", job_path), 200)
+
+    assert [] == problems, "\n".join(problems)
+    assert (whoami["organizationId"], created["id"]) == (
+        created["organizationId"],
+        accepted["projectId"],
+    )
+    assert (fake.organization_id, fake.api_key_id) == (
+        whoami["organizationId"],
+        whoami["apiKeyId"],
+    )

@@ -60,15 +60,27 @@ async def test_unknown_route_is_a_not_found_envelope(api: Api) -> None:
     assert "application/json" == reply.headers["Content-Type"]
 
 
-async def test_wrong_method_is_not_found(api: Api) -> None:
-    """A known path with an unsupported method also answers 404 NOT_FOUND."""
+async def test_wrong_method_is_method_not_allowed(api: Api) -> None:
+    """A known path with an unsupported method answers 405 in the envelope, with Allow."""
     reply = await api("PUT", "/v1/whoami")
-    assert 404 == reply.status
-    assert "NOT_FOUND" == reply.error["code"]
+    assert (405, "METHOD_NOT_ALLOWED") == (reply.status, reply.error["code"])
+    assert "GET" == reply.headers["Allow"]
+    assert reply.headers["X-Request-Id"] == reply.error["requestId"]
+    assert {"code", "message", "requestId"} == set(reply.error)
+    projects = await api("PUT", "/v1/projects/prj_00000000-0000-4000-8000-000000000000")
+    assert (405, "DELETE, GET, PATCH") == (projects.status, projects.headers["Allow"])
+    assert 405 == api.fake.journal[-1].status
+
+
+async def test_unknown_path_with_any_method_is_not_found(api: Api) -> None:
+    """A path no route knows is 404 NOT_FOUND whatever the method."""
+    for method in ("GET", "POST", "PUT"):
+        reply = await api(method, "/v1/projects/x/unknown")
+        assert (404, "NOT_FOUND") == (reply.status, reply.error["code"])
 
 
 async def test_whoami_newest_shape(api: Api, fake: FakeLayers) -> None:
-    """whoami returns the newest-generation fields plus creditBalance."""
+    """whoami has the newest fields, the older killSwitch/apiAccessRevoked and creditBalance."""
     body = (await api("GET", "/v1/whoami")).json()
     assert {
         "organizationId": fake.organization_id,
@@ -77,6 +89,8 @@ async def test_whoami_newest_shape(api: Api, fake: FakeLayers) -> None:
         "parentOrganizationId": None,
         "scopes": ["*"],
         "rateLimitTier": "standard",
+        "killSwitch": False,
+        "apiAccessRevoked": False,
         "apiKeyId": fake.api_key_id,
         "creditBalance": 6000,
     } == body
