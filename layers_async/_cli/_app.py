@@ -50,7 +50,9 @@ Handler = Callable[[argparse.Namespace, Output], Awaitable[int]]
 _EPILOG = """\
 By default every command talks to an embedded fake Layers server started in this
 process (no network, no credits). --live uses the real API with LAYERS_API_KEY (and
-LAYERS_BASE_URL if set); --base-url URL uses that server with LAYERS_API_KEY.
+LAYERS_BASE_URL if set); --base-url URL, or a loopback LAYERS_BASE_URL, uses that server
+with LAYERS_API_KEY. A fake runs --time-scale (or LAYERS_TIME_SCALE, default 200) times
+faster than real time: give the scale `layers-async fake-server` printed.
 
 exit codes: 0 ok, 1 unexpected error, 2 bad input or usage, 3 API error,
 4 a job failed or was canceled (or did not finish in --timeout),
@@ -282,8 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "run a fake Layers server (prints its URL and test API key)",
                       connection=False,
                       description="Run the fake Layers server until interrupted. It prints "
-                                  "its URL and a throwaway test key; point other commands at "
-                                  "it with --base-url URL and LAYERS_API_KEY=KEY.")
+                                  "its URL, a throwaway test key and its time scale, last as "
+                                  "an `export LAYERS_BASE_URL=... LAYERS_API_KEY=... "
+                                  "LAYERS_TIME_SCALE=...` line: run that line in a shell and "
+                                  "other commands there use this server.")
     server.add_argument("--port", type=_port, default=0, help="port (default: any free one)")
     server.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
     server.add_argument("--journal", metavar="FILE", type=Path,
