@@ -87,10 +87,10 @@ async def test_unusable_results_paths_are_refused_before_any_call(
     for extra, message in [
         (["--out", str(csv)], f"--out {csv} is the CSV itself"),
         (["--out", f"{csv}.state.sqlite"], f"--out {csv}.state.sqlite is the state file"),
-        (["--out", str(state), "--state", str(state)], f"--out {state} is the state file"),
+        (["--out", str(state), "--state-file", str(state)], f"--out {state} is the state file"),
         (["--out", str(tmp_path / "no" / "r.jsonl")], f"no directory {tmp_path / 'no'}"),
         (["--out", str(tmp_path)], f"--out {tmp_path} is a directory"),
-        (["--state", str(csv)], f"--state {csv} is the CSV itself"),
+        (["--state-file", str(csv)], f"--state-file {csv} is the CSV itself"),
     ]:
         assert await run(["ingest", str(csv), "--base-url", fake.base_url, *extra]) == 2
         assert message in capsys.readouterr().err
@@ -143,7 +143,7 @@ def test_read_commands_print_json(capsys: pytest.CaptureFixture[str]) -> None:
     """``--json`` prints parseable JSON on stdout; the embedded notice goes to stderr."""
     assert main(["whoami", "--json", *FAST]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["organization_id"].startswith("org_")
+    assert json.loads(captured.out)["organizationId"].startswith("org_")
     assert EMBEDDED.match(captured.err.splitlines()[0])
     assert main(["credits", "--json", *FAST]) == 0
     assert isinstance(json.loads(capsys.readouterr().out)["balance"], int)
@@ -169,8 +169,8 @@ def test_ingest_of_the_example_csv(tmp_path: Path, capsys: pytest.CaptureFixture
     rows = EXAMPLE.read_text().splitlines()[1:]
     assert [line["line"] for line in lines] == list(range(2, len(rows) + 2))
     assert {line["status"] for line in lines} == {"completed"}
-    assert len({line["job_id"] for line in lines}) == len(rows)
-    assert all(str(line["pr_url"]).startswith("https://github.com/") for line in lines)
+    assert len({line["jobId"] for line in lines}) == len(rows)
+    assert all(str(line["prUrl"]).startswith("https://github.com/") for line in lines)
     assert "Summary: 12 rows: 12 ok, 0 failed, 0 skipped" in captured.out
     assert not list(EXAMPLE.parent.glob("*.sqlite*"))  # embedded runs keep state in memory
 
@@ -234,7 +234,8 @@ async def test_quickstart_reuses_the_project_and_the_completed_ingest(
     assert posts["/v1/projects"] == 1
     assert 2 == sum(n for path, n in posts.items() if path.endswith("/ingest/github"))
     assert fake.api_key not in first.out + first.err + second.out + second.err
-    assert "may spend credits" in first.err
+    assert "may spend credits" not in first.err  # a loopback fake spends none
+    assert "--live quickstart" in first.out
 
 
 @pytest.mark.anyio
@@ -309,7 +310,7 @@ async def test_rerun_skips_finished_rows_and_retries_failed_on_request(
     fake.script_job(outcome="failed", repo_full_name="acme/flaky")
     csv = write_csv(tmp_path / "c.csv", "ok_1,Ok,acme/ok,,,,", "flaky_1,Flaky,acme/flaky,,,,")
     out, state = tmp_path / "r.jsonl", tmp_path / "s.sqlite"
-    common = ["--base-url", fake.base_url, *POLL, "--out", str(out), "--state", str(state)]
+    common = ["--base-url", fake.base_url, *POLL, "--out", str(out), "--state-file", str(state)]
     assert await run(["ingest", str(csv), *common]) == 5
     first = {r["line"]: r for r in results(out)}
     posts_before = len([e for e in fake.journal if e.method == "POST"])
@@ -321,7 +322,7 @@ async def test_rerun_skips_finished_rows_and_retries_failed_on_request(
     retried = {r["line"]: r for r in results(out)}
     assert retried[2] == first[2]
     assert retried[3]["status"] == "completed"
-    assert retried[3]["job_id"] != first[3]["job_id"]
+    assert retried[3]["jobId"] != first[3]["jobId"]
     with sqlite3.connect(state) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("SELECT attempt FROM rows WHERE customer_external_id = 'flaky_1'"
@@ -336,20 +337,20 @@ async def test_rows_with_api_errors_and_changed_rows_are_redone(
                     route="POST /v1/projects/{id}/ingest/github")
     csv = write_csv(tmp_path / "c.csv", "c1,One,acme/one,main,,,")
     out, state = tmp_path / "r.jsonl", tmp_path / "s.sqlite"
-    common = ["--base-url", fake.base_url, *POLL, "--out", str(out), "--state", str(state)]
+    common = ["--base-url", fake.base_url, *POLL, "--out", str(out), "--state-file", str(state)]
     assert await run(["ingest", str(csv), *common]) == 3
     [line] = results(out)
     assert (line["status"], line["error"]["code"]) == ("error", "VALIDATION")
     assert await run(["ingest", str(csv), *common]) == 0
     [done] = results(out)
-    assert (done["status"], done["project_id"]) == ("completed", line["project_id"])
+    assert (done["status"], done["projectId"]) == ("completed", line["projectId"])
     write_csv(csv, "c1,One,acme/one,develop,,,")
     capsys.readouterr()
     assert await run(["ingest", str(csv), *common]) == 0
-    assert f"changed since job {done['job_id']}; starting a new ingest" in capsys.readouterr().err
+    assert f"changed since job {done['jobId']}; starting a new ingest" in capsys.readouterr().err
     [again] = results(out)
-    assert again["project_id"] == done["project_id"]
-    assert again["job_id"] != done["job_id"]
+    assert again["projectId"] == done["projectId"]
+    assert again["jobId"] != done["jobId"]
     async with fake.client() as layers:
         assert len(await layers.projects.list().collect()) == 1
 
@@ -361,9 +362,9 @@ async def test_lost_state_still_creates_nothing_twice(
     common = ["--base-url", fake.base_url, *POLL, "--concurrency", "12"]
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     assert await run(["ingest", str(EXAMPLE), *common, "--out", str(one),
-                      "--state", str(tmp_path / "one.sqlite")]) == 0
+                      "--state-file", str(tmp_path / "one.sqlite")]) == 0
     assert await run(["ingest", str(EXAMPLE), *common, "--out", str(two),
-                      "--state", str(tmp_path / "two.sqlite")]) == 0
+                      "--state-file", str(tmp_path / "two.sqlite")]) == 0
     assert results(one) == results(two)
     async with fake.client() as layers:
         projects = await layers.projects.list().collect()
@@ -379,11 +380,11 @@ async def test_state_file_of_another_server_is_refused(
     """A state file made against one server is not used against another (exit 2)."""
     csv = write_csv(tmp_path / "c.csv", "c1,One,acme/one,,,,")
     state = tmp_path / "s.sqlite"
-    common = ["--out", str(tmp_path / "r.jsonl"), "--state", str(state)]
+    common = ["--out", str(tmp_path / "r.jsonl"), "--state-file", str(state)]
     assert await run(["ingest", str(csv), "--base-url", fake.base_url, *POLL, *common]) == 0
     assert await run(["ingest", str(csv), *FAST, *common]) == 2
     assert "holds the state of a run against http://127.0.0.1" in capsys.readouterr().err
-    embedded = ["--out", str(tmp_path / "r.jsonl"), "--state", str(tmp_path / "e.sqlite")]
+    embedded = ["--out", str(tmp_path / "r.jsonl"), "--state-file", str(tmp_path / "e.sqlite")]
     assert await run(["ingest", str(csv), *FAST, *embedded]) == 0
     assert await run(["ingest", str(csv), *FAST, *embedded]) == 0
     assert "Starting over" in capsys.readouterr().out

@@ -41,7 +41,7 @@ def one_row(tmp_path: Path, fake: FakeLayers) -> tuple[list[str], Path, Path]:
     csv.write_text(HEADER + "c1,One,acme/one,,,,\n")
     out, state = tmp_path / "r.jsonl", tmp_path / "s.sqlite"
     argv = ["ingest", str(csv), "--base-url", fake.base_url, *POLL, "--out", str(out),
-            "--state", str(state)]
+            "--state-file", str(state)]
     return argv, out, state
 
 
@@ -55,10 +55,10 @@ async def test_a_row_the_api_refused_is_retried_under_a_new_key(
     assert await run([*argv, "--no-register"]) == 3
     [refused] = results(out)
     assert ("error", "CONFLICT") == (refused["status"], refused["error"]["code"])
-    assert (2, refused["project_id"], "error") == row_state(state)
+    assert (2, refused["projectId"], "error") == row_state(state)
     assert await run(argv) == 0
     [done] = results(out)
-    assert ("completed", refused["project_id"]) == (done["status"], done["project_id"])
+    assert ("completed", refused["projectId"]) == (done["status"], done["projectId"])
     first, second = ingest_keys(fake)
     assert first != second
 
@@ -84,7 +84,7 @@ async def test_a_row_whose_project_is_gone_finds_it_again(
     """A 404 for the row's project forgets it: the rerun finds the customer's project again."""
     argv, out, state = one_row
     assert await run([*argv, "--no-register"]) == 3
-    project_id = results(out)[0]["project_id"]
+    project_id = results(out)[0]["projectId"]
     with sqlite3.connect(state) as db:
         db.execute("UPDATE rows SET project_id = 'prj_00000000000000000000000000'")
     db.close()
@@ -93,7 +93,7 @@ async def test_a_row_whose_project_is_gone_finds_it_again(
                                       results(out)[0]["error"]["code"])
     assert (3, None, "error") == row_state(state)
     assert await run(argv) == 0
-    assert ("completed", project_id) == (results(out)[0]["status"], results(out)[0]["project_id"])
+    assert ("completed", project_id) == (results(out)[0]["status"], results(out)[0]["projectId"])
     async with fake.client() as layers:
         assert 1 == len(await layers.projects.list().collect())
 

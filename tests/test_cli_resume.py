@@ -108,7 +108,7 @@ async def test_interrupted_and_killed_ingest_resumes_without_duplicates(
     csv.write_text(EXAMPLE.read_text())
     rows = len(csv.read_text().splitlines()) - 1
     ingest = ["ingest", str(csv), "--base-url", url, "--poll-interval", "0.02",
-              "--concurrency", "4", "--out", str(out), "--state", str(state)]
+              "--concurrency", "4", "--out", str(out), "--state-file", str(state)]
 
     # 1. Ctrl-C once jobs are running: exit 130, a hint to rerun.
     async with await anyio.open_process([sys.executable, "-c", CLI_WITH_SIGINT, *ingest],
@@ -145,7 +145,7 @@ async def test_interrupted_and_killed_ingest_resumes_without_duplicates(
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["line"] for line in lines] == list(range(2, rows + 2))
     assert {line["status"] for line in lines} == {"completed"}
-    job_ids = {line["job_id"] for line in lines}
+    job_ids = {line["jobId"] for line in lines}
     assert len(job_ids) == rows
     with sqlite3.connect(state) as db:
         assert {r[0] for r in db.execute("SELECT job_id FROM rows")} == job_ids
@@ -154,15 +154,15 @@ async def test_interrupted_and_killed_ingest_resumes_without_duplicates(
     async with AsyncLayers(api_key=key, base_url=url) as layers:
         projects = await layers.projects.list().collect()
         assert Counter(p.customer_external_id for p in projects) == {
-            line["customer_external_id"]: 1 for line in lines}
+            line["customerExternalId"]: 1 for line in lines}
         for line in lines:
-            project = await layers.projects.get(str(line["project_id"]))
-            assert project.customer_external_id == line["customer_external_id"]
+            project = await layers.projects.get(str(line["projectId"]))
+            assert project.customer_external_id == line["customerExternalId"]
             github = project.ingest_state.github if project.ingest_state else None
             assert github is not None
-            assert github.job_id == line["job_id"]
-            snapshot = await layers.jobs.get(str(line["job_id"]))
-            assert (snapshot.status, snapshot.project_id) == ("completed", line["project_id"])
+            assert github.job_id == line["jobId"]
+            snapshot = await layers.jobs.get(str(line["jobId"]))
+            assert (snapshot.status, snapshot.project_id) == ("completed", line["projectId"])
 
     # The server's own record: one project made and one ingest started per row, whatever the
     # kills; every repeat of those calls was a replay of its first answer.

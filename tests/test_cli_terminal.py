@@ -54,7 +54,7 @@ async def test_bulk_progress_on_a_terminal(fake: FakeLayers, tmp_path: Path, wid
     console = terminal(width)
     out = tmp_path / "r.jsonl"
     assert await run(["ingest", str(EXAMPLE), "--base-url", fake.base_url, *POLL, "--out",
-                      str(out), "--state", str(tmp_path / "s.sqlite")], console=console) == 0
+                      str(out), "--state-file", str(tmp_path / "s.sqlite")], console=console) == 0
     drawn = screen(console)
     text = drawn + capsys.readouterr().out
     lines = drawn.splitlines()
@@ -120,7 +120,7 @@ def test_ingest_piped_into_head(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAYERS_")}
     with errors.open("w") as stderr, subprocess.Popen(
             [sys.executable, "-m", "layers_async", "ingest", str(csv), "--out", str(out),
-             "--state", str(state), *FAST], stdout=subprocess.PIPE, stderr=stderr,
+             "--state-file", str(state), *FAST], stdout=subprocess.PIPE, stderr=stderr,
             env=env) as process:
         assert process.stdout is not None
         head = [process.stdout.readline() for _ in range(3)]

@@ -1,7 +1,8 @@
 """``layers-async``: the command-line client (needs the ``cli`` extra for rich output).
 
 Every command talks to an embedded fake server by default (no network, no credits);
-``--live`` uses the real API with ``LAYERS_API_KEY``, ``--base-url URL`` another server.
+``--live`` uses the real API with ``LAYERS_API_KEY``, ``--base-url URL`` (or a loopback
+``LAYERS_BASE_URL``) another server, run ``--time-scale``/``LAYERS_TIME_SCALE`` times faster.
 
 Commands: ``whoami``, ``credits``, ``projects list``, ``jobs get|wait|cancel``,
 ``quickstart``, ``ingest CSV`` (bulk, resumable) and ``fake-server``.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from layers_async import (
+    APIConnectionError,
     AuthenticationError,
     JobCanceledError,
     JobError,
@@ -33,6 +34,7 @@ from ._common import (
     EXIT_USAGE,
     Output,
     UsageError,
+    connection_failure,
     silence_stdout,
 )
 from ._ingest import run_ingest
@@ -48,7 +50,9 @@ Handler = Callable[[argparse.Namespace, Output], Awaitable[int]]
 _EPILOG = """\
 By default every command talks to an embedded fake Layers server started in this
 process (no network, no credits). --live uses the real API with LAYERS_API_KEY (and
-LAYERS_BASE_URL if set); --base-url URL uses that server with LAYERS_API_KEY.
+LAYERS_BASE_URL if set); --base-url URL, or a loopback LAYERS_BASE_URL, uses that server
+with LAYERS_API_KEY. A fake runs --time-scale (or LAYERS_TIME_SCALE, default 200) times
+faster than real time: give the scale `layers-async fake-server` printed.
 
 exit codes: 0 ok, 1 unexpected error, 2 bad input or usage, 3 API error,
 4 a job failed or was canceled (or did not finish in --timeout),
@@ -92,8 +96,24 @@ def _port(text: str) -> int:
     return value
 
 
-def _add_options(parser: argparse.ArgumentParser, *, top: bool, connection: bool = True,
-                 json: bool = False) -> None:
+class _Deprecated(argparse.Action):
+    """An old spelling of an option: stores the value and notes the new name."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        notes = [*getattr(namespace, "deprecations", ()),
+                 f"{option_string} is deprecated; use {self.new}"]
+        namespace.deprecations = notes
+
+
+def _add_options(parser: argparse.ArgumentParser, *, top: bool,
+                 connection: bool = True) -> None:
     """Options every command takes, before or after its name (the top level sets defaults)."""
     def default(value: Any) -> Any:
         return value if top else argparse.SUPPRESS
@@ -112,13 +132,15 @@ def _add_options(parser: argparse.ArgumentParser, *, top: bool, connection: bool
                            help="first delay between job polls, backing off to 6x (default: "
                                 "the library's 5 s, scaled on the embedded server)")
     group = parser.add_argument_group("embedded server" if connection else "server")
-    group.add_argument("--time-scale", metavar="F", type=_positive_float, default=default(200.0),
-                       help="fake server time runs F times faster than real time (default 200; "
-                            "an ingest takes 90-240 API seconds); also the speed assumed for "
-                            "a loopback --base-url, i.e. a `layers-async fake-server`")
+    group.add_argument("--time-scale", metavar="F", type=_positive_float, default=default(None),
+                       help="fake server time runs F times faster than real time (default "
+                            "$LAYERS_TIME_SCALE, else 200; an ingest takes 90-240 API "
+                            "seconds); also the speed of a loopback --base-url or "
+                            "$LAYERS_BASE_URL, i.e. of a `layers-async fake-server`")
     group = parser.add_argument_group("output")
-    if json:
-        group.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    group.add_argument("--json", action="store_true", default=default(False),
+                       help="print JSON (one document, or one line per event for a stream); "
+                            "notices go to stderr")
     group.add_argument("--plain", action="store_true", default=default(False),
                        help="plain lines even on a terminal (always so when stdout is not one)")
     group.add_argument("-v", "--verbose", action="store_true", default=default(False),
@@ -129,24 +151,28 @@ def _add_options(parser: argparse.ArgumentParser, *, top: bool, connection: bool
 
 
 def _command(subparsers: Any, name: str, handler: Handler, help_text: str, *,
-             json: bool = False, connection: bool = True,
+             connection: bool = True,
              description: str | None = None) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name, help=help_text, description=description or help_text, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_options(parser, top=False, connection=connection, json=json)
-    parser.set_defaults(handler=handler, json=False)
+    _add_options(parser, top=False, connection=connection)
+    parser.set_defaults(handler=handler)
     return parser
 
 
 def _github_options(parser: argparse.ArgumentParser, *, state_alias: bool) -> None:
+    """``state_alias``: also take the old ``--state`` (the quickstart, which has no state file)."""
     group = parser.add_argument_group("GitHub App installation (registered before the ingest)")
     group.add_argument("--installation-id", type=_positive_int, default=56781234, metavar="ID",
                        help="installation id from GitHub's callback (default %(default)s)")
-    names = ["--install-state", "--state"] if state_alias else ["--install-state"]
-    group.add_argument(*names, dest="install_state", metavar="STATE",
+    group.add_argument("--install-state", dest="install_state", metavar="STATE",
                        default="gh_state_from_install_url_callback",
                        help="state from the install URL's callback (default %(default)s)")
+    if state_alias:
+        group.add_argument("--state", dest="install_state", metavar="STATE",
+                           action=_Deprecated, new="--install-state",
+                           default=argparse.SUPPRESS, help="deprecated: --install-state")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,9 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND",
                                      required=True)
 
-    _command(commands, "whoami", _commands.whoami, "show the calling key and its organization",
-             json=True)
-    _command(commands, "credits", _commands.credits, "show the credit wallet", json=True)
+    _command(commands, "whoami", _commands.whoami, "show the calling key and its organization")
+    _command(commands, "credits", _commands.credits, "show the credit wallet")
 
     projects = commands.add_parser("projects", help="list projects",
                                    description="Projects: one per end customer.",
@@ -170,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     project_commands = projects.add_subparsers(title="commands", dest="projects_command",
                                                metavar="COMMAND", required=True)
     listing = _command(project_commands, "list", _commands.projects_list,
-                       "list projects, newest first", json=True)
+                       "list projects, newest first")
     listing.add_argument("--customer-id", metavar="ID", help="only this customerExternalId")
     listing.add_argument("--status", choices=("active", "archived"), help="only this status")
     listing.add_argument("--limit", type=_positive_int, metavar="N", help="at most N projects")
@@ -182,11 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
                                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     job_commands = jobs.add_subparsers(title="commands", dest="jobs_command", metavar="COMMAND",
                                        required=True)
-    get = _command(job_commands, "get", _commands.jobs_get, "poll a job once", json=True)
+    get = _command(job_commands, "get", _commands.jobs_get, "poll a job once")
     get.add_argument("job_id", metavar="JOB_ID")
     wait = _command(job_commands, "wait", _commands.jobs_wait,
                     "wait for a job to end, showing its stage and progress (exit 4 unless it "
-                    "completed)", json=True)
+                    "completed)")
     wait.add_argument("job_id", metavar="JOB_ID")
     wait.add_argument("--timeout", type=_non_negative_float, metavar="SECONDS",
                       help="give up after SECONDS (exit 4); the job keeps running")
@@ -194,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --timeout: also ask the job to cancel (needs --timeout)")
     wait.set_defaults(usage_error=wait.error)  # for checks argparse cannot express
     cancel = _command(job_commands, "cancel", _commands.jobs_cancel,
-                      "ask a job to stop at its next stage boundary", json=True)
+                      "ask a job to stop at its next stage boundary")
     cancel.add_argument("job_id", metavar="JOB_ID")
 
     quick = _command(commands, "quickstart", _commands.quickstart,
@@ -239,9 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("csv", metavar="CSV", help="the customers file")
     ingest.add_argument("--out", metavar="FILE",
                         help="results, one JSON line per row (default CSV with .results.jsonl)")
-    ingest.add_argument("--state", "--state-db", dest="state", metavar="FILE",
+    ingest.add_argument("--state-file", dest="state", metavar="FILE",
                         help="SQLite state file (default CSV.state.sqlite; on the embedded "
                              "server an in-memory one)")
+    ingest.add_argument("--state", "--state-db", dest="state", metavar="FILE",
+                        action=_Deprecated, new="--state-file", default=argparse.SUPPRESS,
+                        help="deprecated: --state-file")
     ingest.add_argument("--concurrency", type=_positive_int, default=8, metavar="N",
                         help="rows in flight at once (default %(default)s)")
     ingest.add_argument("--retry-failed", action="store_true",
@@ -256,8 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "run a fake Layers server (prints its URL and test API key)",
                       connection=False,
                       description="Run the fake Layers server until interrupted. It prints "
-                                  "its URL and a throwaway test key; point other commands at "
-                                  "it with --base-url URL and LAYERS_API_KEY=KEY.")
+                                  "its URL, a throwaway test key and its time scale, last as "
+                                  "an `export LAYERS_BASE_URL=... LAYERS_API_KEY=... "
+                                  "LAYERS_TIME_SCALE=...` line: run that line in a shell and "
+                                  "other commands there use this server.")
     server.add_argument("--port", type=_port, default=0, help="port (default: any free one)")
     server.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
     server.add_argument("--journal", metavar="FILE", type=Path,
@@ -265,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "as JSON lines (method, path, status, replayed, ...; no key)")
     server.add_argument("--tier", choices=("standard", "pilot", "partner"), default="standard",
                         help="rate-limit tier of the key (default %(default)s)")
+    server.add_argument("--job-duration", metavar="SECONDS", type=_non_negative_float,
+                        help="API seconds each job started over HTTP takes (the first 10,000 "
+                             "jobs; default: as documented, 90-240 s for a GitHub ingest)")
     return parser
 
 
@@ -345,6 +378,8 @@ class _StderrHandler(logging.Handler):
 
 async def _dispatch(args: argparse.Namespace, out: Output) -> int:
     handler: Handler = args.handler
+    for note in getattr(args, "deprecations", ()):
+        out.err(f"layers-async: warning: {note}")
     with _library_logging(args.verbose):
         try:
             return await handler(args, out)
@@ -386,6 +421,9 @@ def _report(exc: BaseException, out: Output, *, debug: bool) -> int:
     if isinstance(exc, JobError):
         out.err(str(exc))
         return EXIT_JOB
+    if isinstance(exc, APIConnectionError):
+        out.err(f"layers-async: error: {connection_failure(exc, out.base_url)}")
+        return EXIT_API
     if isinstance(exc, LayersError):
         hint = ""
         if isinstance(exc, AuthenticationError):

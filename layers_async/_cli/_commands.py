@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import shlex
 import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +30,19 @@ from layers_async import (
 if TYPE_CHECKING:
     from layers_async.testing import FakeLayers
 
-from ._common import Output, Session, UsageError, connect, describe, to_jsonable
+from ._common import (
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_TIME_SCALE,
+    Output,
+    Session,
+    UsageError,
+    connect,
+    describe,
+    is_local,
+    time_scale,
+    to_jsonable,
+)
 from ._rows import idempotency_key, is_repo_full_name
 
 __all__ = [
@@ -78,11 +92,12 @@ async def credits(args: argparse.Namespace, out: Output) -> int:
               ("used this period", wallet.used_this_period),
               ("subscription tier", wallet.subscription_tier),
               ("billing status", wallet.billing_status)]
-    for name, value in fields:
-        if value is not None:
-            out.line(f"{name + ':':<20}{value}")
-    for fmt, estimate in sorted(wallet.estimated_credits_per_format.items()):
-        out.line(f"{'estimate ' + fmt + ':':<20}{estimate}")
+    lines = [(f"{name}:", str(value)) for name, value in fields if value is not None]
+    lines += [(f"estimate {fmt}:", str(estimate))
+              for fmt, estimate in sorted(wallet.estimated_credits_per_format.items())]
+    width = max((len(name) for name, _ in lines), default=0) + 1
+    for name, value in lines:
+        out.line(f"{name:<{width}}{value}")
     return 0
 
 
@@ -156,44 +171,62 @@ async def quickstart(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"--repo must look like owner/name, got {args.repo!r}")
     platforms = args.platform or ["ios"]
     begun = time.monotonic()
+    say = out.notice  # the steps; with --json they go to stderr and stdout gets one document
     async with connect(args, out, spends_credits=True) as session:
         layers = session.layers
         me = await layers.whoami()
         balance = f", {me.credit_balance} credits" if me.credit_balance is not None else ""
-        out.line(f"1. whoami: {me.organization_name or me.organization_id} "
+        say(f"1. whoami: {me.organization_name or me.organization_id} "
                  f"({me.organization_id}), key {me.api_key_id}, tier {me.rate_limit_tier}"
                  f"{balance}")
         project = await layers.projects.find(args.customer_id)
         if project is not None:
-            out.line(f"2. project: reusing {project.id} ({project.name!r}) for customer "
-                     f"{args.customer_id}")
+            say(f"2. project: reusing {project.id} ({project.name!r}) for customer "
+                f"{args.customer_id}")
         else:
             project = await layers.projects.create(
                 name=args.name, customer_external_id=args.customer_id,
                 timezone=args.timezone, primary_language=args.language,
                 idempotency_key=idempotency_key("project", args.customer_id, args.name,
                                                 args.timezone, args.language))
-            out.line(f"2. project: created {project.id} ({project.name!r}) for customer "
-                     f"{args.customer_id}")
+            say(f"2. project: created {project.id} ({project.name!r}) for customer "
+                f"{args.customer_id}")
         installation = await layers.github.register_installation(
             args.installation_id, args.install_state,
             idempotency_key=idempotency_key("github-installation", args.installation_id,
                                             args.install_state))
         account = installation.github_account.login if installation.github_account else None
-        out.line(f"3. GitHub installation {installation.installation_id}: {installation.status}"
+        say(f"3. GitHub installation {installation.installation_id}: {installation.status}"
                  + (f" ({account})" if account else ""))
         job, how = await start_ingest(layers, project.id, args, platforms)
-        out.line(f"4. ingest: job {job.id} {how} for {args.repo}@{args.branch} "
+        say(f"4. ingest: job {job.id} {how} for {args.repo}@{args.branch} "
                  f"({', '.join(platforms)})")
         started = time.monotonic()
         with out.job_progress(job.id) as progress:
             if job.snapshot is not None:
                 progress.update(job.snapshot)
             result = await job.wait(on_progress=progress.update)
-        out.line(f"5. ingest completed in {time.monotonic() - started:.1f} s "
-                 f"(whole quickstart {time.monotonic() - begun:.1f} s)")
-    _print_result(out, result)
+        say(f"5. ingest completed in {time.monotonic() - started:.1f} s "
+            f"(whole quickstart {time.monotonic() - begun:.1f} s)")
+        local = is_local(session.base_url)
+    if args.json:
+        out.json({"organizationId": me.organization_id, "project": project,
+                  "installation": installation, "job": job.snapshot, "result": result})
+    else:
+        _print_result(out, result)
+    if local:
+        _print_going_live(out)
     return 0
+
+
+def _print_going_live(out: Output) -> None:
+    """How to run the same against the real API, and what that costs."""
+    out.notice("")
+    out.notice(f"That ran on a fake server. For real: export {ENV_API_KEY}=<your key> and run "
+               "`layers-async --live quickstart --customer-id ID --repo OWNER/NAME`.")
+    out.notice("On the real API an ingest is a long-running job (minutes; 20 starts a minute "
+               "on the standard tier) and may spend credits, and generating content spends "
+               "credits (check `layers-async --live credits` first).")
 
 
 async def start_ingest(layers: AsyncLayers, project_id: str, args: argparse.Namespace,
@@ -238,12 +271,29 @@ async def fake_server(args: argparse.Namespace, out: Output) -> int:
     """Run a fake Layers server until interrupted (prints its URL and its test key)."""
     from layers_async.testing import FakeLayers
 
-    async with FakeLayers(time_scale=args.time_scale, tier=args.tier, host=args.host,
-                          port=args.port) as fake:
-        out.line(f"Layers fake server listening on {fake.base_url}")
+    scale = time_scale(args)
+    async with AsyncExitStack() as stack:
+        try:
+            fake = await stack.enter_async_context(FakeLayers(
+                time_scale=scale, tier=args.tier, host=args.host, port=args.port))
+        except OSError as exc:
+            why = ("the port is already in use" if exc.errno == errno.EADDRINUSE
+                   else exc.strerror or str(exc))
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {why}") from None
+        if args.job_duration is not None:
+            for _ in range(10_000):  # the fake takes scripted jobs one at a time, in order
+                fake.script_job(duration=args.job_duration)
         # The one place a key is printed: a throwaway key of this in-process fake.
-        out.line(f"API key: {fake.api_key}")
-        out.line(f"(time scale {args.time_scale:g}, tier {args.tier}; Ctrl-C to stop)")
+        if args.json:
+            out.json({"baseUrl": fake.base_url, "apiKey": fake.api_key, "timeScale": scale,
+                      "tier": args.tier})
+        else:
+            out.line(f"Layers fake server listening on {fake.base_url}")
+            out.line(f"API key: {fake.api_key}")
+            out.line(f"(time scale {scale:g}, tier {args.tier}; Ctrl-C to stop)")
+            out.line("Point other commands at it (a shell can run the next line as it is):")
+            out.line(f"export {ENV_BASE_URL}={shlex.quote(fake.base_url)} "
+                     f"{ENV_API_KEY}={shlex.quote(fake.api_key)} {ENV_TIME_SCALE}={scale:g}")
         sys.stdout.flush()
         try:
             with anyio.open_signal_receiver(signal.SIGTERM) as signals:

@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from layers_async import AsyncLayers, JobSnapshot, Pacing, PollPolicy, RetryPolicy
+from layers_async import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncLayers,
+    JobSnapshot,
+    Pacing,
+    PollPolicy,
+    RetryPolicy,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -35,7 +43,11 @@ __all__ = [
     "Session",
     "UsageError",
     "connect",
+    "connection_failure",
+    "is_local",
+    "plural",
     "silence_stdout",
+    "time_scale",
     "to_jsonable",
 ]
 
@@ -49,6 +61,8 @@ EXIT_INTERRUPTED = 130
 
 ENV_API_KEY = "LAYERS_API_KEY"
 ENV_BASE_URL = "LAYERS_BASE_URL"
+ENV_TIME_SCALE = "LAYERS_TIME_SCALE"
+DEFAULT_TIME_SCALE = 200.0
 
 
 class UsageError(Exception):
@@ -56,9 +70,20 @@ class UsageError(Exception):
 
 
 def to_jsonable(value: Any) -> Any:
-    """A model (attrs class), enum, datetime or container as plain JSON values."""
+    """A model (attrs class), enum, datetime or container as plain JSON values.
+
+    Field names are camelCased, the API's own key style, so every JSON document the command
+    prints has one style; mappings the API sent (a job's ``result``) are already in it.
+    """
     if attrs.has(type(value)):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+        data = {_camel(f.name): to_jsonable(getattr(value, f.name))
+                for f in attrs.fields(type(value))}
+        if isinstance(value, JobSnapshot) and isinstance(data.get("result"), dict):
+            # The envelope's pointers may be left out where the result carries them.
+            for key in ("projectId", "repoFullName"):
+                if data.get(key) is None and data["result"].get(key) is not None:
+                    data[key] = data["result"][key]
+        return data
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
@@ -68,6 +93,54 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def time_scale(args: argparse.Namespace) -> float:
+    """The fake's speed: ``--time-scale``, else ``$LAYERS_TIME_SCALE``, else 200."""
+    if args.time_scale is not None:
+        return float(args.time_scale)
+    text = os.environ.get(ENV_TIME_SCALE, "").strip()
+    if not text:
+        return DEFAULT_TIME_SCALE
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{ENV_TIME_SCALE} must be a number > 0, got {text!r}")
+    return value
+
+
+def connection_failure(exc: APIConnectionError, base_url: str | None) -> str:
+    """``cannot reach http://127.0.0.1:1 (connection refused) after 4 attempts``."""
+    text = exc.message.lower()
+    if isinstance(exc, APITimeoutError):
+        reason = "timed out"
+    elif "refused" in text or "connect call failed" in text:
+        reason = "connection refused"
+    elif "name or service not known" in text or "nodename nor servname" in text \
+            or "temporary failure in name resolution" in text or "getaddrinfo" in text:
+        reason = "host name not found"
+    elif "ssl" in text and "certificate" in text:
+        reason = "TLS certificate not accepted"
+    elif "disconnected" in text or "reset" in text:
+        reason = "the connection was closed"
+    else:
+        reason = exc.message
+    where = base_url or "the API"
+    tries = f" after {exc.attempts} attempts" if exc.attempts > 1 else ""
+    call = f" ({exc.method} {exc.path})" if exc.method and exc.path else ""
+    return f"cannot reach {where} ({reason}){tries}{call}"
 
 
 class Output:
@@ -86,6 +159,8 @@ class Output:
         self.fancy = not plain and terminal and _rich_available()
         self._console = console
         self.stdout_closed = False
+        #: The server this run talks to, once known (for connection errors).
+        self.base_url: str | None = None
 
     @property
     def console(self) -> Console:
@@ -121,6 +196,10 @@ class Output:
     def json(self, value: Any) -> None:
         """``value`` as indented JSON on stdout."""
         self.line(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+    def json_line(self, value: Any) -> None:
+        """``value`` as one line of JSON on stdout (a stream of documents)."""
+        self.line(json.dumps(to_jsonable(value), ensure_ascii=False))
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
         """A table: rich on a terminal, tab-separated lines (with a header) otherwise."""
@@ -237,7 +316,8 @@ def _rich_available() -> bool:
     return True
 
 
-def _is_local(url: str) -> bool:
+def is_local(url: str) -> bool:
+    """Whether ``url``'s host is a loopback one (a fake server on this machine)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -261,21 +341,27 @@ async def connect(args: argparse.Namespace, out: Output, *,
                   spends_credits: bool = False) -> AsyncIterator[Session]:
     """A client for this run: an embedded fake server unless ``--live`` or ``--base-url``.
 
+    A loopback ``$LAYERS_BASE_URL`` (a ``layers-async fake-server``) counts as ``--base-url``.
     The first line of output says which. The API key is never printed.
     """
     poll = (PollPolicy(initial=args.poll_interval, maximum=args.poll_interval * 6)
             if args.poll_interval is not None else None)
-    if args.live or args.base_url is not None:
+    scale = time_scale(args)
+    env_url = os.environ.get(ENV_BASE_URL) or None
+    from_env = (not args.live and args.base_url is None and env_url is not None
+                and is_local(env_url))
+    if args.live or args.base_url is not None or from_env:
         key = os.environ.get(ENV_API_KEY)
         if not key:
-            raise UsageError(f"set {ENV_API_KEY} to use "
-                             f"{'--live' if args.live else '--base-url'}")
-        base_url = args.base_url or os.environ.get(ENV_BASE_URL) or None
+            flag = "--live" if args.live else "--base-url" if args.base_url else ENV_BASE_URL
+            raise UsageError(f"set {ENV_API_KEY} to use {flag}")
+        base_url = args.base_url or env_url
         options: dict[str, Any] = {"poll": poll}
-        if not args.live and base_url is not None and _is_local(base_url):
-            # A loopback server is a `layers-async fake-server` running --time-scale times
-            # faster: scale waits to its clock (its rate-limit buckets refill that fast too).
-            factor = 1 / args.time_scale
+        local = not args.live and base_url is not None and is_local(base_url)
+        if local:
+            # A loopback server is a `layers-async fake-server` running `scale` times faster:
+            # scale waits to its clock (its rate-limit buckets refill that fast too).
+            factor = 1 / scale
             options.update(retry=RetryPolicy().scaled(factor),
                            pacing=Pacing(latency=0.005).scaled(factor),
                            poll=poll or PollPolicy().scaled(factor))
@@ -284,18 +370,26 @@ async def connect(args: argparse.Namespace, out: Output, *,
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         url = layers.config.base_url
-        if args.poll_interval is not None and args.poll_interval < 1 and not _is_local(url):
+        out.base_url = url
+        if args.poll_interval is not None and args.poll_interval < 1 and not is_local(url):
             raise UsageError("--poll-interval below 1 s is only for local servers")
-        warning = " Ingest and generate calls may spend credits." if spends_credits else ""
-        out.err(f"Using the Layers API at {url} (key from {ENV_API_KEY}).{warning}")
+        source = f" from {ENV_BASE_URL}" if from_env else ""
+        speed = f", time scale {scale:g}" if local else ""
+        warning = (" Ingest and generate calls may spend credits."
+                   if spends_credits and not is_local(url) else "")
+        out.err(f"Using the Layers API at {url}{source} (key from {ENV_API_KEY}{speed})."
+                f"{warning}")
         async with layers:
             yield Session(layers=layers, embedded=False, base_url=url)
         return
     from layers_async.testing import FakeLayers
 
-    async with FakeLayers(time_scale=args.time_scale) as fake:
+    async with FakeLayers(time_scale=scale) as fake:
+        out.base_url = fake.base_url
+        ignored = (f" ({ENV_BASE_URL} {env_url} is used only with --live.)"
+                   if env_url is not None else "")
         out.notice(f"Embedded fake Layers server at {fake.base_url} (no network, no credits). "
-                   "Use --live for the real API.")
+                   f"Use --live for the real API.{ignored}")
         overrides: dict[str, Any] = {"poll": poll} if poll is not None else {}
         async with fake.client(**overrides) as layers:
             yield Session(layers=layers, embedded=True, base_url=fake.base_url)

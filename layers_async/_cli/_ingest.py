@@ -35,6 +35,7 @@ from ._common import (
     Session,
     UsageError,
     connect,
+    plural,
 )
 from ._rows import BadRow, Row, idempotency_key, read_rows
 from ._store import RowState, StateStore, append_result, write_results
@@ -79,12 +80,12 @@ async def run_ingest(args: argparse.Namespace, out: Output) -> int:
 def check_paths(csv_path: Path, results: Path, state: str | None) -> None:
     """Refuse, before any call, a results file that cannot be written or would clobber an input.
 
-    ``state`` is ``--state`` (None: the default next to the CSV).
+    ``state`` is ``--state-file`` (None: the default next to the CSV).
     """
     state_path = (Path(state) if state is not None and state != ":memory:"
                   else Path(f"{csv_path}.state.sqlite"))
     if state is not None and _same(state_path, csv_path):
-        raise UsageError(f"--state {state_path} is the CSV itself; choose another file")
+        raise UsageError(f"--state-file {state_path} is the CSV itself; choose another file")
     for other, what in ((csv_path, "the CSV itself"), (state_path, "the state file")):
         if any(_same(results, Path(f"{other}{suffix}")) for suffix in ("", "-wal", "-shm")):
             raise UsageError(f"--out {results} is {what}; choose another file")
@@ -118,7 +119,7 @@ async def _check_target(store: StateStore, target: str, session: Session, out: O
     elif stored is not None and stored != target:
         where = "the embedded server" if session.embedded else target
         raise UsageError(f"{store.path} holds the state of a run against {stored}, not {where}; "
-                         "pass another --state (or delete that file to start over)")
+                         "pass another --state-file (or delete that file to start over)")
     await store.set_meta("target", target)
 
 
@@ -148,9 +149,9 @@ class _Runner:
         # earlier now, each other row appended when it ends, all rewritten at the end.
         await self._write_results(rows, only_final=True)
         done_before = len(rows) - len(todo)
-        self.out.line(f"{len(rows) + len(bad)} rows: {len(todo)} to ingest, "
-                      f"{done_before} finished in an earlier run, {len(bad)} invalid "
-                      f"(concurrency {self.args.concurrency}).")
+        self.out.notice(f"{plural(len(rows) + len(bad), 'row')}: {len(todo)} to ingest, "
+                        f"{done_before} finished in an earlier run, {len(bad)} invalid "
+                        f"(concurrency {self.args.concurrency}).")
         if todo:
             if not self.args.no_register and any(s.job_id is None for _, s in todo):
                 installation = await self.layers.github.register_installation(
@@ -158,8 +159,8 @@ class _Runner:
                     idempotency_key=idempotency_key("github-installation",
                                                     self.args.installation_id,
                                                     self.args.install_state))
-                self.out.line(f"GitHub installation {installation.installation_id}: "
-                              f"{installation.status}")
+                self.out.notice(f"GitHub installation {installation.installation_id}: "
+                                f"{installation.status}")
             limiter = anyio.CapacityLimiter(self.args.concurrency)
             with _Display(self.out, len(rows), done_before, [r for r, _ in todo]) as display:
                 async with anyio.create_task_group() as group:
@@ -273,15 +274,26 @@ class _Runner:
         ok = sum(by_status[s] for s in _OK)
         failed = sum(by_status[s] for s in _FAILED)
         skipped = by_status["invalid"]
-        self.out.line("")
-        self.out.line(f"Summary: {len(records)} rows: {ok} ok, {failed} failed, "
-                      f"{skipped} skipped (invalid); {done_before} finished in an earlier run.")
-        table = [["ok" if s in _OK else "skipped" if s == "invalid" else "failed", s,
-                  str(by_status[s])] for s in _sorted(by_status)]
-        self.out.table(["outcome", "status", "rows"], table)
-        self.out.line(f"Results: {self.results_path}")
-        if self.store.path != ":memory:":
-            self.out.line(f"State: {self.store.path} (rerun the same command to resume)")
+        state = self.store.path if self.store.path != ":memory:" else None
+        if self.out.json_mode:
+            for record in records:  # finished rows were streamed as they ended
+                if record["status"] == "invalid":
+                    self.out.json_line(record)
+            self.out.json_line({"summary": {
+                "rows": len(records), "ok": ok, "failed": failed, "skipped": skipped,
+                "finishedEarlier": done_before, "byStatus": dict(by_status),
+                "results": str(self.results_path), "stateFile": state}})
+        else:
+            self.out.line("")
+            self.out.line(f"Summary: {plural(len(records), 'row')}: {ok} ok, {failed} failed, "
+                          f"{skipped} skipped (invalid); {done_before} finished in an earlier "
+                          "run.")
+            table = [["ok" if s in _OK else "skipped" if s == "invalid" else "failed", s,
+                      str(by_status[s])] for s in _sorted(by_status)]
+            self.out.table(["outcome", "status", "rows"], table)
+            self.out.line(f"Results: {self.results_path}")
+            if state is not None:
+                self.out.line(f"State: {state} (rerun the same command to resume)")
         if failed + skipped == 0:
             return EXIT_OK
         if ok:
@@ -325,7 +337,7 @@ class _Display:
         self.counts = self._counts()  # read by rich's refresh thread: only ever replaced
 
     def __enter__(self) -> _Display:
-        if self._out.fancy:
+        if self._out.fancy and not self._out.json_mode:
             from rich.console import RenderableType
             from rich.progress import (
                 BarColumn,
@@ -378,8 +390,8 @@ class _Display:
         if self._progress is not None:
             self._show()
         else:
-            self._out.line(f"line {row.line} {row.customer_external_id}: {label} {detail}"
-                           .rstrip())
+            self._out.notice(f"line {row.line} {row.customer_external_id}: {label} {detail}"
+                             .rstrip())
 
     def finish(self, row: Row, state: RowState) -> None:
         """``row`` ended (for this run) with ``state``."""
@@ -390,7 +402,9 @@ class _Display:
         else:
             detail = f"{state.error_code or ''}: {state.error_message or ''}".strip(": ")
         text = f"line {row.line} {row.customer_external_id}: {state.status} {detail}".rstrip()
-        if self._progress is not None:
+        if self._out.json_mode:
+            self._out.json_line(state.record())
+        elif self._progress is not None:
             self._show(completed=self._done)
             self._progress.console.print(text, markup=False, highlight=False,
                                          soft_wrap=True)

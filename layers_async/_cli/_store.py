@@ -78,9 +78,9 @@ class RowState:
         error = ({"code": self.error_code, "message": self.error_message}
                  if self.status != "completed" and (self.error_code or self.error_message)
                  else None)
-        return {"line": self.line, "customer_external_id": self.customer_external_id,
-                "repo": self.repo, "project_id": self.project_id, "job_id": self.job_id,
-                "status": self.status, "pr_url": self.pr_url, "error": error}
+        return {"line": self.line, "customerExternalId": self.customer_external_id,
+                "repo": self.repo, "projectId": self.project_id, "jobId": self.job_id,
+                "status": self.status, "prUrl": self.pr_url, "error": error}
 
 
 _COLUMNS = tuple(f.name for f in fields(RowState))
@@ -206,8 +206,8 @@ class StateStore:
         def load() -> list[tuple[Any, ...]]:
             return self._db.execute("SELECT line, customer_external_id, repo, message "
                                     "FROM invalid_rows ORDER BY line").fetchall()
-        return [{"line": line, "customer_external_id": customer or None, "repo": repo or None,
-                 "project_id": None, "job_id": None, "status": "invalid", "pr_url": None,
+        return [{"line": line, "customerExternalId": customer or None, "repo": repo or None,
+                 "projectId": None, "jobId": None, "status": "invalid", "prUrl": None,
                  "error": {"code": "INVALID_ROW", "message": message}}
                 for line, customer, repo, message in await self._run(load)]
 
