@@ -157,10 +157,17 @@ def test_job_result_types_derive_from_the_table() -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_fake_route_matches_the_spec(route: Any) -> None:
-    """The fake's own table has each route's documented rate class."""
-    op = next(op for method, path, op in spec_operations()
-              if (method, path) == (route.method, route.path))
+    """The fake's own table: operationId, scope, job flag and rate class as documented."""
+    method, path, op = BY_ID[route.operation_id]
+    assert (method, path) == (route.method, route.path)
+    assert op.get("x-scope") == route.scope
+    assert bool(op.get("x-async-job")) == route.job
     assert op["x-rate-limit-class"] == route.rate_class
+
+
+def test_fake_route_table_has_no_duplicates() -> None:
+    """Each (method, path) and each operationId appears once in the fake's table."""
+    assert len(ROUTES) == len(FAKE) == len({route.operation_id for route in ROUTES})
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), [
