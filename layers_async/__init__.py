@@ -5,7 +5,7 @@
 """
 
 from ._client import AsyncLayers
-from ._converter import UNSET
+from ._converter import UNSET, to_wire
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -136,4 +136,5 @@ __all__ = [
     "__version__",
     "check_repo_full_name",
     "idempotency_key",
+    "to_wire",
 ]

@@ -26,7 +26,7 @@ from ._secret import Secret
 from ._wire import wire, wire_name, wire_to_snake
 
 __all__ = ["coerce", "converter", "decode", "decode_json", "encode_fields", "structure",
-           "unstructure", "wire", "wire_to_snake"]
+           "to_wire", "unstructure", "wire", "wire_to_snake"]
 
 T = TypeVar("T")
 
@@ -138,6 +138,13 @@ def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
 
 def unstructure(value: Any) -> Any:
     """A model as JSON-ready data with the API's wire names."""
+    return converter.unstructure(value)
+
+
+def to_wire(value: Any) -> Any:
+    """A model (or a list or mapping of them) as JSON-ready data in the API's own spelling:
+    wire names (``jobId``, ``openPR``), ISO-8601 times, enum values. One-time secrets stay
+    hidden (read ``Secret.value`` yourself)."""
     return converter.unstructure(value)
 
 

@@ -174,12 +174,17 @@ class APIConnectionError(LayersError):
     """No usable response arrived: the connection failed, broke or was refused."""
 
     def __init__(self, message: str, *, method: str | None = None, path: str | None = None,
-                 attempts: int = 1) -> None:
+                 attempts: int = 1, reason: str | None = None, url: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.method = method
         self.path = path
         self.attempts = attempts
+        #: Why, in a few words: "connection refused", "timed out", "host name not found",
+        #: "TLS failure", "connection closed" (None: none of these).
+        self.reason = reason
+        #: The origin that could not be reached (``https://api.layers.com``), never a query.
+        self.url = url
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.method and self.path else ""

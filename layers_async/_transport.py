@@ -7,9 +7,11 @@ with :class:`MockTransport` and no server at all.
 from __future__ import annotations
 
 import inspect
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -61,7 +63,7 @@ class AiohttpTransport:
         timeout = aiohttp.ClientTimeout(total=request.timeout.total,
                                         sock_connect=request.timeout.connect)
         started = time.perf_counter()
-        failure: tuple[type[APIConnectionError], str] | None = None
+        failure: tuple[type[APIConnectionError], str, str | None] | None = None
         try:
             async with session.request(
                 request.method,
@@ -77,14 +79,18 @@ class AiohttpTransport:
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 status = resp.status
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            failure = (APITimeoutError, _describe(exc, request) or "the request timed out")
+            failure = (APITimeoutError, _describe(exc, request) or "the request timed out",
+                       "timed out")
         except aiohttp.ClientError as exc:
-            failure = (APIConnectionError, _describe(exc, request) or "the connection failed")
+            failure = (APIConnectionError, _describe(exc, request) or "the connection failed",
+                       _reason(exc))
         if failure is not None:
             # Raised outside the except block on purpose: aiohttp's exceptions can
             # hold request headers (the key), so none may become __context__.
-            cls, message = failure
-            raise cls(message, method=request.method, path=request.path)
+            cls, message, reason = failure
+            parts = urlsplit(request.url)
+            raise cls(message, method=request.method, path=request.path, reason=reason,
+                      url=f"{parts.scheme}://{parts.netloc}")
         return Response(status=status, headers=headers, body=body, method=request.method,
                         path=request.path, elapsed=time.perf_counter() - started)
 
@@ -93,6 +99,23 @@ class AiohttpTransport:
         if self._owns and self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _reason(exc: aiohttp.ClientError) -> str | None:
+    """A few words for why a connection failed, from aiohttp's exception type."""
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "TLS failure"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        os_error = exc.os_error
+        if isinstance(os_error, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(os_error, socket.gaierror):
+            return "host name not found"
+        return "cannot connect"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError
+                  | aiohttp.ClientPayloadError):
+        return "connection closed"
+    return None
 
 
 def _describe(exc: BaseException, request: Request) -> str:

@@ -261,7 +261,7 @@ async def test_jobs_commands_print_json(fake: FakeLayers,
     assert json.loads(capsys.readouterr().out)["status"] == "completed"
     assert await run(["jobs", "get", done, *common]) == 0
     snapshot = json.loads(capsys.readouterr().out)
-    assert (snapshot["id"], snapshot["status"]) == (done, "completed")
+    assert (snapshot["jobId"], snapshot["status"]) == (done, "completed")
     assert snapshot["result"]["prUrl"].startswith("https://github.com/")
     assert await run(["jobs", "cancel", done, *common]) == 0
     assert json.loads(capsys.readouterr().out)["accepted"] is False

@@ -93,13 +93,13 @@ async def test_quickstart_json_is_one_document(capsys: pytest.CaptureFixture[str
 @pytest.mark.anyio
 async def test_jobs_get_json_has_one_key_style(fake: FakeLayers,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """camelCase throughout, and the repo the result names is the envelope's too."""
+    """The API's wire names throughout (jobId); the result's repo is the envelope's too."""
     job_id = fake.create_job(duration=0, repo_full_name="acme/acme-mobile")
     assert 0 == await run(["jobs", "get", job_id, "--base-url", fake.base_url, "--json", *POLL])
     snapshot = json.loads(capsys.readouterr().out)
     assert [] == snake(snapshot)
     assert "acme/acme-mobile" == snapshot["repoFullName"] == snapshot["result"]["repoFullName"]
-    assert {"id", "status", "projectId", "startedAt"} <= set(snapshot)
+    assert {"jobId", "status", "projectId", "startedAt"} <= set(snapshot)
 
 
 @pytest.mark.anyio

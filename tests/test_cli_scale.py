@@ -101,3 +101,23 @@ def socket_in_use() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield int(sock.getsockname()[1])
+
+
+@pytest.mark.anyio
+async def test_fake_server_serves_the_quickstart_spellings_on_request() -> None:
+    """--docs quickstart: bare UUIDs and the quickstart's job kind; --customer-ids not-enforced
+    lets two projects share a customerExternalId (the docs disagree, README §12.6)."""
+    import uuid
+
+    from layers_async import AsyncLayers
+
+    options = ("--docs", "quickstart", "--customer-ids", "not-enforced", "--time-scale", "1000")
+    async with fake_server(*options) as exported, AsyncLayers(
+            api_key=exported["LAYERS_API_KEY"], base_url=exported["LAYERS_BASE_URL"]) as layers:
+        first = await layers.projects.create(name="Acme", customer_external_id="acme_42")
+        second = await layers.projects.create(name="Acme 2", customer_external_id="acme_42")
+        await layers.github.register_installation(56781234, "state")
+        job = await layers.ingest.github(first.id, repo_full_name="acme/acme-mobile")
+    assert first.id != second.id
+    assert str(uuid.UUID(first.id)) == first.id  # a bare UUID, no prj_ prefix
+    assert "project_ingest_github" == job.kind

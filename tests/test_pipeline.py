@@ -369,3 +369,12 @@ def test_user_agent_with_control_characters_is_refused() -> None:
     """A CRLF in user_agent is a clear ValueError at construction."""
     with pytest.raises(ValueError, match="user_agent"):
         AsyncLayers(api_key=KEY, user_agent="me\r\nX-Evil: 1")
+
+
+async def test_a_refused_connection_says_so_and_where() -> None:
+    """reason and url name what failed, for a message a person can act on."""
+    async with AsyncLayers(api_key=KEY, base_url="http://127.0.0.1:1", retry=FAST) as layers:
+        with pytest.raises(APIConnectionError) as info:
+            await layers.whoami()
+    assert ("connection refused", "http://127.0.0.1:1", 4) == (
+        info.value.reason, info.value.url, info.value.attempts)

@@ -296,8 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--tier", choices=("standard", "pilot", "partner"), default="standard",
                         help="rate-limit tier of the key (default %(default)s)")
     server.add_argument("--job-duration", metavar="SECONDS", type=_non_negative_float,
-                        help="API seconds each job started over HTTP takes (the first 10,000 "
-                             "jobs; default: as documented, 90-240 s for a GitHub ingest)")
+                        help="API seconds each job started over HTTP takes (default: as "
+                             "documented, 90-240 s for a GitHub ingest)")
+    server.add_argument("--docs", choices=("newest", "quickstart"), default="newest",
+                        help="answer in the newest docs' spellings (prefixed ids) or the "
+                             "quickstart's (bare UUIDs, project_ingest_github, ...); "
+                             "default %(default)s")
+    server.add_argument("--customer-ids", choices=("unique", "not-enforced"),
+                        default="unique",
+                        help="customerExternalId per organization: unique (the reference "
+                             "page; 409 on a second project) or not enforced (the concept "
+                             "page); default %(default)s")
     return parser
 
 

@@ -275,14 +275,13 @@ async def fake_server(args: argparse.Namespace, out: Output) -> int:
     async with AsyncExitStack() as stack:
         try:
             fake = await stack.enter_async_context(FakeLayers(
-                time_scale=scale, tier=args.tier, host=args.host, port=args.port))
+                time_scale=scale, tier=args.tier, host=args.host, port=args.port,
+                docs=args.docs, unique_customer_ids=args.customer_ids == "unique",
+                job_duration=args.job_duration))
         except OSError as exc:
             why = ("the port is already in use" if exc.errno == errno.EADDRINUSE
                    else exc.strerror or str(exc))
             raise UsageError(f"cannot listen on {args.host}:{args.port}: {why}") from None
-        if args.job_duration is not None:
-            for _ in range(10_000):  # the fake takes scripted jobs one at a time, in order
-                fake.script_job(duration=args.job_duration)
         # The one place a key is printed: a throwaway key of this in-process fake.
         if args.json:
             out.json({"baseUrl": fake.base_url, "apiKey": fake.api_key, "timeScale": scale,

@@ -18,12 +18,12 @@ import attrs
 
 from layers_async import (
     APIConnectionError,
-    APITimeoutError,
     AsyncLayers,
     JobSnapshot,
     Pacing,
     PollPolicy,
     RetryPolicy,
+    to_wire,
 )
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ def to_jsonable(value: Any) -> Any:
     prints has one style; mappings the API sent (a job's ``result``) are already in it.
     """
     if attrs.has(type(value)):
-        data = {_camel(f.name): to_jsonable(getattr(value, f.name))
-                for f in attrs.fields(type(value))}
+        data = to_wire(value)
         if isinstance(value, JobSnapshot) and isinstance(data.get("result"), dict):
             # The envelope's pointers may be left out where the result carries them.
             for key in ("projectId", "repoFullName"):
@@ -93,11 +92,6 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): to_jsonable(item) for key, item in value.items()}
     return value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def plural(count: int, noun: str) -> str:
@@ -123,21 +117,8 @@ def time_scale(args: argparse.Namespace) -> float:
 
 def connection_failure(exc: APIConnectionError, base_url: str | None) -> str:
     """``cannot reach http://127.0.0.1:1 (connection refused) after 4 attempts``."""
-    text = exc.message.lower()
-    if isinstance(exc, APITimeoutError):
-        reason = "timed out"
-    elif "refused" in text or "connect call failed" in text:
-        reason = "connection refused"
-    elif "name or service not known" in text or "nodename nor servname" in text \
-            or "temporary failure in name resolution" in text or "getaddrinfo" in text:
-        reason = "host name not found"
-    elif "ssl" in text and "certificate" in text:
-        reason = "TLS certificate not accepted"
-    elif "disconnected" in text or "reset" in text:
-        reason = "the connection was closed"
-    else:
-        reason = exc.message
-    where = base_url or "the API"
+    reason = exc.reason or exc.message
+    where = exc.url or base_url or "the API"
     tries = f" after {exc.attempts} attempts" if exc.attempts > 1 else ""
     call = f" ({exc.method} {exc.path})" if exc.method and exc.path else ""
     return f"cannot reach {where} ({reason}){tries}{call}"

@@ -74,6 +74,9 @@ class FakeLayers:
     ``details.projectId`` naming the existing project; ``False`` follows the concept page that
     says the server does not enforce uniqueness (README section 12.6).
 
+    ``job_duration`` (API seconds) fixes how long every job started over HTTP takes, unless a
+    ``script_job`` says otherwise; ``None`` draws it from the documented range per kind.
+
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
     installation, and any ingest into an archived project, answer 409 ``CONFLICT``; a request
@@ -103,6 +106,7 @@ class FakeLayers:
         return_url_hosts: Sequence[str] | None = None,
         docs: str = "newest",
         unique_customer_ids: bool = True,
+        job_duration: float | None = None,
     ) -> None:
         self._clock = Clock(time_scale)
         self._faults = Faults(seed)
@@ -119,6 +123,7 @@ class FakeLayers:
             return_url_hosts=_hosts(return_url_hosts),
             docs=docs,
             unique_customer_ids=unique_customer_ids,
+            job_duration=job_duration,
         )
         self._key = self._state.add_key(
             self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"

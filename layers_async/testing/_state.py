@@ -54,6 +54,7 @@ class State:
         return_url_hosts: frozenset[str] | None = None,
         docs: str = "newest",
         unique_customer_ids: bool = True,
+        job_duration: float | None = None,
     ) -> None:
         if docs not in DOCS:
             raise ValueError(f"docs must be one of {DOCS}")
@@ -68,6 +69,9 @@ class State:
         self.clock = clock
         self.docs = docs
         self.unique_customer_ids = unique_customer_ids
+        if job_duration is not None and not job_duration >= 0:
+            raise ValueError("job_duration must be >= 0 API seconds, or None")
+        self.job_duration = job_duration
         self.ids = Ids(seed, prefixed=docs == "newest")
         self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
         self.data_rng = random.Random(f"layers-fake-data:{seed}")
@@ -237,6 +241,8 @@ class State:
         """Record a running job; its later states are computed on read."""
         now = self.clock.now()
         duration = script.duration if script and script.duration is not None else None
+        if duration is None:
+            duration = self.job_duration
         if duration is None:
             low, high = DURATIONS.get(kind, (5.0, 10.0))
             duration = self.job_rng.uniform(low, high)
