@@ -22,6 +22,7 @@ import anyio
 from ._errors import JobTimeoutError, LayersError
 from ._http import Timeout
 from ._pipeline import Pipeline
+from ._poll import Track
 from .models.jobs import CancelResult, JobSnapshot
 
 __all__ = ["Job", "JobDriver", "JobState"]
@@ -48,7 +49,8 @@ class JobState:
     """What the client knows of one job, shared by every handle and waiter."""
 
     __slots__ = ("__weakref__", "driving", "etag", "event", "id", "inflight", "kind",
-                 "next_at", "observations", "pipeline", "snapshot", "version")
+                 "last_sent", "next_at", "observations", "pipeline", "snapshot", "track",
+                 "version")
 
     def __init__(self, job_id: str, kind: str | None, pipeline: Pipeline) -> None:
         self.id = job_id
@@ -57,7 +59,9 @@ class JobState:
         self.pipeline = pipeline
         self.snapshot: JobSnapshot | None = None
         self.etag: str | None = None
-        self.observations = 0          # envelopes seen so far: picks the next poll delay
+        self.observations = 0          # envelopes seen so far: the backoff's step
+        self.track: Track | None = None  # what was seen of its progress, for the policy
+        self.last_sent = -math.inf     # loop time the last poll went out
         self.next_at = -math.inf       # loop time the next poll is due (-inf: now)
         self.version = 0               # bumped on every change of snapshot
         self.driving = False

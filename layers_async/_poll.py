@@ -1,4 +1,18 @@
-"""When to poll a job next: a pure policy, no clock."""
+"""When to poll a job next: a pure policy, no clock.
+
+With nothing useful to go on the policy backs off 5 s -> 30 s with jitter. With
+progress it estimates when the job will end and aims the next poll there:
+
+- progress within the current stage moves linearly (the server reports fixed
+  weights per stage), so the rate seen inside the stage says when the stage ends;
+- the stages after it are estimated at the job's average rate so far;
+- finished jobs of the same kind teach where each stage ends (the highest
+  progress seen in it) and which stage is last: in the last stage the in-stage
+  rate alone says when the job ends.
+
+An uncertain estimate aims a little early (to look again before the end); a
+precise one aims just after the end. Every delay is clamped to [initial, maximum].
+"""
 
 from __future__ import annotations
 
@@ -8,7 +22,7 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["PollPolicy"]
+__all__ = ["KindStats", "PollPolicy", "Track"]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "canceled"})
 
@@ -16,6 +30,11 @@ TERMINAL_STATUSES = frozenset({"completed", "failed", "canceled"})
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
         raise ValueError(f"{attribute.name} must be a finite number > 0, got {value!r}")
+
+
+def _unit_or_more(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
 
 
 def _unit(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -36,6 +55,14 @@ class PollPolicy:
     maximum: float = attrs.field(default=30.0, validator=_positive)
     multiplier: float = attrs.field(default=1.5, validator=_positive)
     jitter: float = attrs.field(default=0.1, validator=_unit)
+    #: Aim at the expected end from progress and stage (False: the plain backoff only).
+    adaptive: bool = True
+    #: Seconds after a precisely expected end to poll (progress is whole percent steps).
+    margin: float = attrs.field(default=0.5, validator=_unit_or_more)
+    #: How far the stages still to come may stray from the average rate (relative).
+    spread: float = attrs.field(default=0.25, validator=_unit)
+    #: An uncertain estimate aims this many spreads early, to look again before the end.
+    caution: float = attrs.field(default=0.5, validator=_unit_or_more)
 
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.initial:
@@ -45,7 +72,8 @@ class PollPolicy:
         """The same policy with every duration multiplied by ``factor``."""
         if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
             raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
-        return attrs.evolve(self, initial=self.initial * factor, maximum=self.maximum * factor)
+        return attrs.evolve(self, initial=self.initial * factor, maximum=self.maximum * factor,
+                            margin=self.margin * factor)
 
     def delay(self, n: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after poll number ``n`` (0-based) before the next one."""
@@ -53,6 +81,102 @@ class PollPolicy:
         raw = self.maximum if n > 200 else self.initial * self.multiplier**n
         factor = 1.0 - self.jitter + 2.0 * self.jitter * rand()
         return min(self.maximum, max(self.initial, raw * factor))
+
+
+    def next_delay(self, n: int, track: Track | None, stats: KindStats | None,
+                   rand: Callable[[], float] = random.random) -> float:
+        """Seconds after the last poll before the next one.
+
+        ``n`` counts the polls so far (the backoff's step), ``track`` is what was
+        seen of this job, ``stats`` what finished jobs of its kind taught (None for
+        a kind the client does not know: then the plain backoff).
+        """
+        estimate = self.estimate(track, stats) if self.adaptive and stats is not None else None
+        if estimate is None:
+            return self.delay(n, rand)
+        remaining, uncertainty, precise = estimate
+        wanted = remaining + self.margin if precise else remaining - self.caution * uncertainty
+        return min(self.maximum, max(self.initial, wanted))
+
+    def estimate(self, track: Track | None,
+                 stats: KindStats | None) -> tuple[float, float, bool] | None:
+        """(seconds left, how unsure, precise?) from the last poll; None when the
+        snapshots say nothing useful (no progress, a stall, too few looks)."""
+        if track is None or track.last_at <= track.first_at or track.unchanged >= 2:
+            return None
+        moved = track.last_progress - track.first_progress
+        if not 0 < track.last_progress < 1 or moved <= 0:
+            return None
+        average = moved / (track.last_at - track.first_at)
+        in_stage = track.last_progress - track.stage_progress
+        stage_rate = (in_stage / (track.last_at - track.stage_at)
+                      if in_stage > 0 and track.last_at > track.stage_at else None)
+        final = stats.final_stage if stats is not None else None
+        top = (stats.tops.get(track.stage)
+               if stats is not None and track.stage is not None else None)
+        if stage_rate is not None and track.stage == final:
+            # The last stage: its own rate says when the job ends (progress is floored
+            # to whole percent, so the end is up to one step later than it looks).
+            remaining = (1.0 - track.last_progress) / stage_rate
+            return remaining + 0.005 / stage_rate, 0.1 * remaining, True
+        if stage_rate is not None and top is not None and final is not None:
+            end = min(1.0, max(top + 0.01, track.last_progress))
+            later = (1.0 - end) / average
+            return (end - track.last_progress) / stage_rate + later, self.spread * later, False
+        remaining = (1.0 - track.last_progress) / average
+        return remaining, self.spread * remaining, False
+
+
+@attrs.frozen(kw_only=True)
+class Track:
+    """What a waiter has seen of one job, in loop seconds: its first look, where the
+    current stage was first seen, and the last look (a few numbers, not a history)."""
+
+    first_at: float
+    first_progress: float
+    stage: str | None
+    stage_at: float
+    stage_progress: float
+    last_at: float
+    last_progress: float
+    #: Looks in a row that brought no progress (304s included).
+    unchanged: int = 0
+
+    @classmethod
+    def start(cls, at: float, progress: float | None, stage: str | None) -> Track:
+        """The first look at a job (progress None counts as 0: a job just started)."""
+        value = progress or 0.0
+        return cls(first_at=at, first_progress=value, stage=stage, stage_at=at,
+                   stage_progress=value, last_at=at, last_progress=value)
+
+    def observe(self, at: float, progress: float | None, stage: str | None) -> Track:
+        """This track after one more look (progress None: unchanged, as after a 304)."""
+        value = self.last_progress if progress is None else max(progress, self.last_progress)
+        unchanged = self.unchanged + 1 if value <= self.last_progress else 0
+        if stage != self.stage:
+            return attrs.evolve(self, stage=stage, stage_at=at, stage_progress=value,
+                                last_at=at, last_progress=value, unchanged=unchanged)
+        return attrs.evolve(self, last_at=at, last_progress=value, unchanged=unchanged)
+
+
+@attrs.define
+class KindStats:
+    """What finished and running jobs of one kind taught the policy."""
+
+    #: The stage a completed job of this kind ends in.
+    final_stage: str | None = None
+    #: The highest progress seen in each stage (just under where the stage ends).
+    tops: dict[str, float] = attrs.Factory(dict)
+
+    def seen(self, stage: str | None, progress: float | None) -> None:
+        """Learn from one running snapshot."""
+        if stage is not None and progress is not None and progress > self.tops.get(stage, -1.0):
+            self.tops[stage] = progress
+
+    def completed(self, stage: str | None) -> None:
+        """Learn from a completed job's terminal snapshot."""
+        if stage is not None:
+            self.final_stage = stage
 
 
 def is_terminal(status: str) -> bool:

@@ -25,6 +25,7 @@ from ._http import Request, Timeout, segment
 from ._job import Job, JobState, Poll, decode_token
 from ._operations import JOBS_CANCEL, JOBS_GET, RESULT_TYPES
 from ._pipeline import Pipeline
+from ._poll import KindStats, Track
 from .models.jobs import CancelResult, JobSnapshot, JobStatus
 
 __all__ = ["JobScheduler"]
@@ -45,6 +46,8 @@ class JobScheduler:
         self._limiter: anyio.CapacityLimiter | None = None
         self._paused_until = -math.inf
         self._random = random.Random()
+        #: What jobs of each known kind taught the poll policy (kinds of the table only).
+        self._stats: dict[str, KindStats] = {}
         #: Polls sent (HTTP requests to GET /v1/jobs/{id}), for tests and benchmarks.
         self.polls_sent = 0
 
@@ -78,21 +81,71 @@ class JobScheduler:
 
     async def start(self, pipeline: Pipeline, request: Request, kind: str) -> Job[Any]:
         """Send a job-starting request and return a handle on the job it started."""
+        sent = anyio.current_time()
         response = await pipeline.send(request)
         snapshot = decode(response, JobSnapshot, secrets=request.secrets)
         state = self.state(pipeline, snapshot.id, str(snapshot.kind or kind))
         if state.snapshot is None:
-            self._publish(state, snapshot)
-            # The 202 envelope is the first look: the next one is a full delay away.
-            self._schedule(state)
+            # The 202 envelope is the first look (at progress 0: the job just started);
+            # the next one is a full delay away.
+            state.last_sent = sent
+            self._look(state, snapshot, started=True)
         return Job(self, state)
+
+    def notify(self, job_id: str, snapshot: JobSnapshot | None = None) -> bool:
+        """News of a job from outside the poll loop (a webhook, a stream event).
+
+        With a ``snapshot`` it is published as if a poll had brought it (a terminal
+        one ends every ``wait()`` at once); without one, "this job changed": the
+        next poll goes out now. Either way the cadence starts again from ``initial``.
+        Returns whether anyone here knows the job (False: nothing to wake).
+        """
+        state = self._states.get(job_id)
+        if state is None or state.terminal:
+            return False
+        state.observations = 0
+        if snapshot is not None:
+            if snapshot.id != job_id:
+                raise ValueError(f"snapshot of job {snapshot.id} given as news of {job_id}")
+            self._look(state, snapshot)
+        else:
+            state.next_at = state.last_sent = -math.inf  # news is not a scheduled poll
+            state.signal()  # a sleeping driver wakes, sees no new version, and polls
+        return True
 
     # -- polling -----------------------------------------------------------------------
 
-    def _schedule(self, state: JobState) -> None:
+    def _stats_of(self, state: JobState) -> KindStats | None:
+        kind = str(state.snapshot.kind if state.snapshot and state.snapshot.kind else state.kind)
+        if kind not in RESULT_TYPES:
+            return None  # an unknown kind: the plain backoff
+        return self._stats.setdefault(kind, KindStats())
+
+    def _look(self, state: JobState, snapshot: JobSnapshot | None, *,
+              started: bool = False) -> None:
+        """Take in one look at the job (None: a 304) and schedule the next poll."""
+        now = anyio.current_time()
+        if snapshot is not None:
+            self._publish(state, snapshot)
+        current = state.snapshot
+        stats = self._stats_of(state)
+        if current is not None:
+            progress = None if snapshot is None else current.progress
+            if state.track is None:
+                state.track = Track.start(now, 0.0 if started else current.progress,
+                                          current.stage)
+            else:
+                state.track = state.track.observe(now, progress, current.stage)
+            if stats is not None:
+                if current.status == JobStatus.COMPLETED:
+                    stats.completed(current.stage)
+                elif not current.terminal:
+                    stats.seen(current.stage, current.progress)
         policy = state.pipeline.config.poll
-        state.next_at = anyio.current_time() + policy.delay(state.observations,
-                                                            self._random.random)
+        delay = policy.next_delay(state.observations, state.track, stats, self._random.random)
+        # From when the last poll went out: every scheduled gap is inside [initial, maximum].
+        anchor = state.last_sent if state.last_sent > -math.inf else now
+        state.next_at = anchor + delay
         state.observations += 1
 
     def _publish(self, state: JobState, snapshot: JobSnapshot) -> None:
@@ -110,11 +163,13 @@ class JobScheduler:
             state.version += 1
             state.signal()
 
-    async def poll(self, state: JobState) -> None:
+    async def poll(self, state: JobState, *, scheduled: bool = False) -> None:
         """Poll ``state`` now, or join the poll already in flight for it.
 
         A joiner gets the same outcome as the poll's owner: its error is raised
-        again, and if the owner was cancelled the joiner polls itself.
+        again, and if the owner was cancelled the joiner polls itself. A
+        ``scheduled`` poll (a waiter's, not a ``refresh()``) never goes out sooner
+        than the policy's ``initial`` after the previous one.
         """
         while not state.terminal:
             joined = state.inflight
@@ -127,7 +182,7 @@ class JobScheduler:
                 continue  # the owner was cancelled: poll again, maybe as the owner
             current = state.inflight = Poll()
             try:
-                await self._poll_now(state)
+                await self._poll_now(state, scheduled)
                 current.finished = True
             except Exception as exc:
                 current.error = exc
@@ -137,21 +192,25 @@ class JobScheduler:
                 current.done.set()
             return
 
-    async def _poll_now(self, state: JobState) -> None:
+    async def _poll_now(self, state: JobState, scheduled: bool) -> None:
         pipeline = state.pipeline
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self._max_polls)
         path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
         while True:
             now = anyio.current_time()
-            if now < self._paused_until:
-                await anyio.sleep(self._paused_until - now)
+            earliest = self._paused_until
+            if scheduled:  # e.g. after a driver was cancelled with its poll in flight
+                earliest = max(earliest, state.last_sent + pipeline.config.poll.initial)
+            if now < earliest:
+                await anyio.sleep(earliest - now)
             headers = ({"If-None-Match": state.etag}
                        if state.etag is not None and state.snapshot is not None else None)
             request = pipeline.build("GET", path, headers=headers, rate_class=JOBS_GET.rate_class)
             try:
                 async with self._limiter:
                     self.polls_sent += 1
+                    state.last_sent = anyio.current_time()
                     response = await pipeline.send(request, retry_rate_limits=False)
             except RateLimitError as exc:
                 # One pause for every job of this client, not one retry per job; never
@@ -168,12 +227,11 @@ class JobScheduler:
                 continue
             break
         if response.status == 304:
-            self._schedule(state)
+            self._look(state, None)
             return
         snapshot = decode(response, JobSnapshot, secrets=request.secrets)
         state.etag = response.headers.get("etag")
-        self._publish(state, snapshot)
-        self._schedule(state)
+        self._look(state, snapshot)
 
     async def wait_change(self, state: JobState, seen: int, deadline: float | None) -> bool:
         """Return True once ``state`` changed past version ``seen``, False at ``deadline``.
@@ -214,10 +272,10 @@ class JobScheduler:
     async def _bounded_poll(self, state: JobState, deadline: float | None,
                             grace: float) -> None:
         if deadline is None:
-            await self.poll(state)
+            await self.poll(state, scheduled=True)
             return
         with anyio.move_on_after(deadline + grace - anyio.current_time()):
-            await self.poll(state)
+            await self.poll(state, scheduled=True)
 
     def result_of(self, state: JobState) -> Any:
         """The outcome of a terminal job: its typed result, or the matching error."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import Counter
 from typing import Any
@@ -124,7 +125,8 @@ async def test_polls_send_if_none_match_and_304_keeps_the_snapshot() -> None:
 async def test_watch_yields_each_change_and_ends_at_the_terminal_one() -> None:
     """Statuses/stages only move forward, progress never decreases, last one is terminal."""
     seen: list[JobSnapshot] = []
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+    every_second = PollPolicy(initial=1.0, maximum=1.0).scaled(1 / SCALE)  # sees each stage
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=every_second) as layers:
         job = await started(layers)
         async for snapshot in job.watch():
             seen.append(snapshot)
@@ -179,7 +181,8 @@ async def test_deadline_before_next_poll_gets_one_last_poll_at_the_deadline() ->
 
 async def test_many_waiters_on_one_job_share_each_poll() -> None:
     """Twenty tasks waiting on one job cost no more polls than one."""
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+    backoff = PollPolicy(adaptive=False).scaled(1 / SCALE)  # a second job learns nothing
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=backoff) as layers:
         job = await started(layers)
         results: list[object] = []
 
@@ -281,7 +284,8 @@ async def test_as_completed_yields_jobs_in_finishing_order() -> None:
 
 async def test_cancel_answers_accepted_already_terminal_and_unavailable() -> None:
     """202 accepted, 200 already terminal, 409 JOB_CANCEL_UNAVAILABLE in opening_pr."""
-    async with FakeLayers(time_scale=1.0, rate_limits=False) as fake, fake.client() as layers:
+    async with FakeLayers(time_scale=1.0, rate_limits=False, stage_spread=0) as fake, \
+            fake.client() as layers:
         running = fake.create_job(duration=100)
         accepted = await layers.jobs.cancel(running)
         done = fake.create_job(duration=0)
@@ -509,3 +513,89 @@ async def test_wait_all_timeout_bounds_the_whole_call() -> None:
         jobs = [layers.jobs.attach(fake.create_job(duration=10_000)) for _ in range(4)]
         with anyio.fail_after(2), pytest.raises(JobTimeoutError):
             await layers.jobs.wait_all(jobs, limit=1, timeout=0.05)
+
+
+class SendTimes:
+    """A transport that notes the loop time each job poll goes out (the client's own clock)."""
+
+    def __init__(self) -> None:
+        from layers_async import AiohttpTransport
+
+        self.inner = AiohttpTransport()
+        self.sent: dict[str, list[float]] = {}
+
+    async def send(self, request: Any) -> Any:
+        if request.method == "GET" and request.path.startswith("/v1/jobs/"):
+            self.sent.setdefault(request.path, []).append(anyio.current_time())
+        return await self.inner.send(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_scheduled_polls_are_5_to_30_seconds_apart() -> None:
+    """Adaptive or not, after a 304, a cancelled driver or a 429 pause: every gap in [5, 30]."""
+    scale = 50.0  # 5-30 API s are 0.1-0.6 s of loop time: room for the loop's own latency
+    transport = SendTimes()
+    async with FakeLayers(time_scale=scale) as fake, fake.client(transport=transport) as layers:
+        fake.faults.add(status=429, times=2, route="GET /v1/jobs/{jobId}")
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (40, 70, 95)]
+
+        async def impatient(job: Job[Any]) -> None:
+            with anyio.move_on_after(0.15):  # a driver cancelled mid-wait: another takes over
+                await job.wait()
+
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(impatient, job)
+                group.start_soon(job.wait)
+    gaps = [b - a for times in transport.sent.values() for a, b in itertools.pairwise(times)]
+    assert 3 == len(transport.sent)
+    assert len(gaps) >= 6
+    assert 5.0 / scale - 1e-6 <= min(gaps)
+    assert max(gaps) <= 30.0 / scale + 0.05
+
+
+async def test_news_wakes_a_waiter_at_once_and_resets_its_cadence() -> None:
+    """jobs.notify(id): the sleeping driver polls now, not at its next 1,000 s poll."""
+    patient = PollPolicy(initial=1000.0, maximum=1000.0)  # loop seconds: never, in a test
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=patient) as layers:
+        job_id = fake.create_job(duration=600)  # 0.6 s of loop time, or an advance()
+        job = layers.jobs.attach(job_id)
+        await job.refresh()
+        done = anyio.Event()
+
+        async def waiter() -> None:
+            await job.wait()
+            done.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(waiter)
+            await anyio.wait_all_tasks_blocked()
+            fake.advance(600)
+            assert layers.jobs.notify(job_id)
+            with anyio.fail_after(5):
+                await done.wait()
+        assert not layers.jobs.notify(job_id)  # finished: nothing to wake
+        assert not layers.jobs.notify("job_unknown")
+    assert [200, 200] == polls_of(fake, job_id)
+
+
+async def test_a_terminal_snapshot_as_news_ends_the_wait_without_a_poll() -> None:
+    """A pushed terminal envelope (say, from a webhook) is published as if polled."""
+    patient = PollPolicy(initial=1000.0, maximum=1000.0)
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=patient) as layers:
+        job_id = fake.create_job(duration=600)
+        job = layers.jobs.attach(job_id)
+        await job.refresh()
+        fake.advance(600)
+        envelope = fake.job(job_id)
+        async with anyio.create_task_group() as group:
+            group.start_soon(job.wait)
+            await anyio.wait_all_tasks_blocked()
+            layers.jobs.notify(job_id, JobSnapshot(id=job_id, kind=envelope["kind"],
+                                                   status="completed",
+                                                   result=envelope["result"]))
+        result = await job.wait()
+    assert isinstance(result, IngestGithubResult)
+    assert [200] == polls_of(fake, job_id)

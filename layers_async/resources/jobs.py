@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, TypeVar, overload
 
+from .._converter import structure
 from .._errors import LayersError
-from .._http import Timeout
+from .._http import Timeout, segment
 from .._job import Job
 from .._many import as_completed, wait_all
 from .._operations import JOBS_GET
@@ -36,6 +37,18 @@ class Jobs(Resource):
     def attach(self, job_id: str, *, kind: str | None = None) -> Job[Any]:
         """A handle on a job started elsewhere (no request is made)."""
         return self._scheduler.attach(self._pipeline, job_id, kind)
+
+    def notify(self, job_id: str, snapshot: JobSnapshot | Mapping[str, Any] | None = None) -> bool:
+        """Hand the client news of a job from outside its polls (a verified webhook, a
+        stream event): its waiters wake now and their cadence starts again at 5 s.
+
+        ``snapshot`` (a :class:`JobSnapshot`, or the envelope as the API sends it) is
+        published as if a poll had brought it; without one the next poll goes out at
+        once. Returns False when no handle of this client knows the job.
+        """
+        if snapshot is not None and not isinstance(snapshot, JobSnapshot):
+            snapshot = structure(dict(snapshot), JobSnapshot)
+        return self._scheduler.notify(segment(job_id, "job_id"), snapshot)
 
     def resume(self, token: str) -> Job[Any]:
         """A handle from ``job.resume_token()``, resuming with the same poll cadence."""

@@ -7,6 +7,7 @@ next stage boundary (cooperative cancellation); the end of the last stage counts
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,6 +78,8 @@ class JobRecord:
     params: dict[str, Any] = attrs.Factory(dict)
     printed_kind: str | None = None  # the kind as answered, when the docs spell it otherwise
     plan: tuple[tuple[str, float], ...] | None = None  # stages, when not this kind's default
+    #: Each stage's share of the duration, when it differs from the stage's progress weight.
+    timing: tuple[float, ...] | None = None
     cancel_requested_at: float | None = None
     settled: bool = False
 
@@ -100,11 +103,25 @@ class JobRecord:
         """Offsets from the start where each stage ends (the last one is the duration)."""
         ends: list[float] = []
         total = 0.0
-        for _, share in self.stages():
+        shares = self.timing or tuple(weight for _, weight in self.stages())
+        for share in shares:
             total += share
             ends.append(self.duration * total)
         ends[-1] = self.duration
         return ends
+
+    def progress_at(self, offset: float) -> float:
+        """The progress the server reports ``offset`` seconds in: each stage's fixed weight,
+        filled linearly while the stage runs (however long this job's stage takes)."""
+        done = 0.0
+        start = 0.0
+        for (_, weight), end in zip(self.stages(), self.boundaries(), strict=True):
+            if offset < end:
+                span = end - start
+                return done + weight * ((offset - start) / span if span > 0 else 1.0)
+            done += weight
+            start = end
+        return 1.0
 
     def cancel_offset(self) -> float | None:
         """Offset of the boundary where a requested cancel takes effect, if any."""
@@ -138,6 +155,18 @@ class JobView:
         return self.status in TERMINAL
 
 
+def stage_timing(
+    stages: tuple[tuple[str, float], ...], spread: float, rng: random.Random
+) -> tuple[float, ...] | None:
+    """Random shares of a job's duration for its stages: each weight times a factor in
+    ``[1 - spread, 1 + spread]``, normalised (None with one stage or no spread)."""
+    if spread <= 0 or len(stages) < 2:
+        return None
+    raw = [weight * rng.uniform(1.0 - spread, 1.0 + spread) for _, weight in stages]
+    total = sum(raw)
+    return tuple(part / total for part in raw)
+
+
 def _progress(fraction: float) -> float:
     # Whole percent steps, below 1 until completed: a monotonic, cacheable value.
     return min(math.floor(max(fraction, 0.0) * 100) / 100, 0.99)
@@ -158,7 +187,7 @@ def job_view(job: JobRecord, now: float) -> JobView:
         return JobView(
             status="canceled",
             stage=_stage_at(job, cancel_at - 1e-9),
-            progress=_progress(cancel_at / job.duration if job.duration > 0 else 1.0),
+            progress=_progress(job.progress_at(cancel_at)),
             finished_at=job.started_at + cancel_at,
         )
     if elapsed >= job.duration:
@@ -170,7 +199,7 @@ def job_view(job: JobRecord, now: float) -> JobView:
     return JobView(
         status="running",
         stage=_stage_at(job, elapsed),
-        progress=_progress(elapsed / job.duration),
+        progress=_progress(job.progress_at(elapsed)),
         finished_at=None,
     )
 

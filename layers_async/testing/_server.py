@@ -74,6 +74,12 @@ class FakeLayers:
     ``details.projectId`` naming the existing project; ``False`` follows the concept page that
     says the server does not enforce uniqueness (README section 12.6).
 
+    Job progress is not linear in time: each stage takes a random share of the job's duration
+    (its documented-order weight times a factor in ``[1 - stage_spread, 1 + stage_spread]``,
+    normalised, drawn from ``seed``), while the reported ``progress`` fills each stage's fixed
+    weight (inferred weights: ``STAGES`` in ``_jobs.py``). ``stage_spread=0`` makes progress
+    linear in time.
+
     ``job_duration`` (API seconds) fixes how long every job started over HTTP takes, unless a
     ``script_job`` says otherwise; ``None`` draws it from the documented range per kind.
 
@@ -107,6 +113,7 @@ class FakeLayers:
         docs: str = "newest",
         unique_customer_ids: bool = True,
         job_duration: float | None = None,
+        stage_spread: float = 0.5,
     ) -> None:
         self._clock = Clock(time_scale)
         self._faults = Faults(seed)
@@ -124,6 +131,7 @@ class FakeLayers:
             docs=docs,
             unique_customer_ids=unique_customer_ids,
             job_duration=job_duration,
+            stage_spread=stage_spread,
         )
         self._key = self._state.add_key(
             self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"

@@ -20,6 +20,7 @@ from ._jobs import (
     JobRecord,
     JobScript,
     job_view,
+    stage_timing,
 )
 from ._ratelimit import DailyWrites, RateLimiter
 from ._records import KEY_PATTERN, KeyRecord, Org, Project
@@ -55,6 +56,7 @@ class State:
         docs: str = "newest",
         unique_customer_ids: bool = True,
         job_duration: float | None = None,
+        stage_spread: float = 0.5,
     ) -> None:
         if docs not in DOCS:
             raise ValueError(f"docs must be one of {DOCS}")
@@ -72,6 +74,9 @@ class State:
         if job_duration is not None and not job_duration >= 0:
             raise ValueError("job_duration must be >= 0 API seconds, or None")
         self.job_duration = job_duration
+        if not 0 <= stage_spread < 1:
+            raise ValueError("stage_spread must be in [0, 1)")
+        self.stage_spread = stage_spread
         self.ids = Ids(seed, prefixed=docs == "newest")
         self.job_rng = random.Random(f"layers-fake-jobs:{seed}")
         self.data_rng = random.Random(f"layers-fake-data:{seed}")
@@ -269,6 +274,7 @@ class State:
         if self.docs == "quickstart":
             job.printed_kind = QUICKSTART_KINDS.get(kind)
             job.plan = QUICKSTART_STAGES.get(kind)
+        job.timing = stage_timing(job.stages(), self.stage_spread, self.job_rng)
         self.jobs[job.id] = job
         org.running_count += 1
         self.push_running(org, job)

@@ -153,7 +153,7 @@ async def test_examples_folder_is_found() -> None:
 async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
     """Each implemented route, driven into a state where every field is filled, answers with
     every key the newest example of its response shows, with the same JSON type."""
-    api = await start_fake(time_scale=1)
+    api = await start_fake(time_scale=1, stage_spread=0)  # stage windows at known offsets
     fake = api.fake
     run = Conformance(api)
     accepted = _named("jobs.accepted.content_generate.concept.v2.json")
@@ -416,7 +416,7 @@ def test_differences() -> None:
 
 async def test_quickstart_mode_answers_like_the_quickstart(start_fake: StartFake) -> None:
     """With docs="quickstart", the quickstart's requests get exactly its printed answers."""
-    api = await start_fake(docs="quickstart", time_scale=1)
+    api = await start_fake(docs="quickstart", time_scale=1, stage_spread=0)
     fake = api.fake
     problems: list[str] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -18,8 +19,9 @@ GITHUB_STAGES = ["cloning", "analyzing", "generating_sdk_patch", "opening_pr", "
 
 @pytest.fixture
 async def slow(start_fake: StartFake) -> Api:
-    """A fake on the real clock (time_scale 1), so only advance() moves jobs."""
-    api = await start_fake(time_scale=1)
+    """A fake on the real clock (time_scale 1), so only advance() moves jobs; stages take their
+    weights' share of the time (stage_spread=0), so their windows are known."""
+    api = await start_fake(time_scale=1, stage_spread=0)
     await api.install()
     return api
 
@@ -417,3 +419,34 @@ async def test_create_job_options(slow: Api) -> None:
         fake.create_job(project_id="prj_missing")
     with pytest.raises(ValueError, match="outcome"):
         fake.script_job(outcome="exploded")
+
+
+async def test_stages_take_random_shares_while_progress_weights_stay_fixed(
+        start_fake: StartFake) -> None:
+    """Two 100 s jobs reach 'analyzing' at different times, both at 15 % (its fixed weight);
+    within a stage progress moves linearly."""
+    api = await start_fake(time_scale=1, seed=3)
+    first, second = (api.fake.create_job(duration=100) for _ in range(2))
+    reached: dict[str, tuple[int, float]] = {}
+    samples: list[float] = []
+    for second_ in range(100):
+        for job_id in (first, second):
+            envelope = api.fake.job(job_id)
+            if envelope["stage"] == "analyzing" and job_id not in reached:
+                reached[job_id] = (second_, envelope["progress"])
+            if job_id == first and envelope["stage"] == "cloning":
+                samples.append(envelope["progress"])
+        api.fake.advance(1)
+    assert reached[first][0] != reached[second][0]
+    assert 0.15 == reached[first][1] == reached[second][1]
+    steps = {round(b - a, 2) for a, b in itertools.pairwise(samples)}
+    assert len(steps) <= 2  # whole-percent floors of a linear fill: one or two step sizes
+
+
+async def test_stage_spread_zero_keeps_progress_linear_in_time(start_fake: StartFake) -> None:
+    """stage_spread=0: at 40 % of the duration a job is 40 % done, entering 'generating'."""
+    api = await start_fake(time_scale=1, stage_spread=0)
+    job_id = api.fake.create_job(duration=100)
+    api.fake.advance(40.5)
+    envelope = api.fake.job(job_id)
+    assert (0.40, "generating_sdk_patch") == (envelope["progress"], envelope["stage"])

@@ -117,7 +117,7 @@ async def test_default_cap_is_per_tier(start_fake: StartFake) -> None:
 
 async def test_canceled_jobs_free_their_slot(start_fake: StartFake) -> None:
     """A job canceled at a stage boundary stops counting against the cap."""
-    api = await start_fake(time_scale=1, max_running_jobs=1)
+    api = await start_fake(time_scale=1, max_running_jobs=1, stage_spread=0)
     job_id = api.fake.create_job(duration=100)
     api.fake.advance(5)
     assert 202 == (await api("POST", f"/v1/jobs/{job_id}/cancel")).status
