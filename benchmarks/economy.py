@@ -4,9 +4,17 @@ Each strategy waits on the same jobs (GitHub ingests, durations uniform in the d
 90-240 s, same seed) in a fresh FakeLayers (``fake_launcher``: another process, rate limits
 off), every duration scaled by 1/time_scale:
 
-(a) the library: ``job.wait()`` (PollPolicy 5 s -> 30 s x1.5, ±10 % jitter; If-None-Match),
+(a) the library: ``job.wait()`` with the default PollPolicy: it aims each poll at the end
+    its snapshots predict (progress, stage, what finished jobs taught), inside [5, 30] s,
 (b) the docs' sample loop: 2 s, x1.3 per poll, cap 10 s, + up to 500 ms jitter, plain GET,
-(c) a fixed 5 s loop, plain GET.
+(c) a fixed 5 s loop, plain GET,
+(d) the library with the plain backoff only (``PollPolicy(adaptive=False)``: 5 s -> 30 s x1.5,
+    ±10 % jitter; If-None-Match).
+
+How the fake makes progress: each GitHub ingest has five stages whose shares of the job's time
+are random per job (the stage's weight times a factor in [0.5, 1.5], normalised, seeded), while
+the reported ``progress`` fills each stage's fixed weight (15/25/30/15/15 %) linearly within the
+stage, floored to whole percent: progress is not linear in time.
 
 (b) and (c) poll through ``layers.jobs.get`` so every strategy pays the same client. Bytes are
 counted in the client by a wrapping transport: body bytes exactly, and an estimate of what
@@ -76,6 +84,12 @@ async def library_wait(layers: AsyncLayers, job_id: str, scale: float,
     await layers.jobs.attach(job_id).wait()
 
 
+async def backoff_wait(layers: AsyncLayers, job_id: str, scale: float,
+                       rng: random.Random) -> None:
+    plain = layers.with_options(poll=PollPolicy(adaptive=False).scaled(1 / scale))
+    await plain.jobs.attach(job_id).wait()
+
+
 async def docs_loop(layers: AsyncLayers, job_id: str, scale: float, rng: random.Random) -> None:
     delay = 2.0
     while True:
@@ -96,6 +110,7 @@ STRATEGIES: dict[str, Strategy] = {
     "(a) library job.wait() + ETag": library_wait,
     "(b) docs loop 2 s x1.3 ≤10 s": docs_loop,
     "(c) fixed 5 s loop": fixed_loop,
+    "(d) plain backoff 5 -> 30 s": backoff_wait,
 }
 BASELINE = "(b) docs loop 2 s x1.3 ≤10 s"
 

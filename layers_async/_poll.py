@@ -63,6 +63,9 @@ class PollPolicy:
     spread: float = attrs.field(default=0.25, validator=_unit)
     #: An uncertain estimate aims this many spreads early, to look again before the end.
     caution: float = attrs.field(default=0.5, validator=_unit_or_more)
+    #: Before the last stage, land this far into it (a share of its expected length), so a
+    #: second look there can time its end.
+    land: float = attrs.field(default=0.5, validator=_unit)
 
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.initial:
@@ -96,7 +99,33 @@ class PollPolicy:
             return self.delay(n, rand)
         remaining, uncertainty, precise = estimate
         wanted = remaining + self.margin if precise else remaining - self.caution * uncertainty
+        last_stage = self._last_stage(track, stats) if not precise else None
+        if last_stage is not None:
+            starts_in, length = last_stage
+            wanted = min(wanted, starts_in + self.land * length)
         return min(self.maximum, max(self.initial, wanted))
+
+    @staticmethod
+    def _last_stage(track: Track | None,
+                    stats: KindStats | None) -> tuple[float, float] | None:
+        """(seconds until the last stage starts, its expected length) while in an earlier
+        stage whose end was learned; None otherwise."""
+        if track is None or stats is None or stats.final_stage is None \
+                or track.stage == stats.final_stage or track.stage not in stats.tops:
+            return None
+        earlier = [top for stage, top in stats.tops.items() if stage != stats.final_stage]
+        moved = track.last_progress - track.first_progress
+        if moved <= 0 or track.last_at <= track.first_at:
+            return None
+        average = moved / (track.last_at - track.first_at)
+        start = min(1.0, max(earlier) + 0.01)
+        in_stage = track.last_progress - track.stage_progress
+        top = stats.tops[track.stage]
+        end = min(1.0, max(top + 0.01, track.last_progress))
+        rate = (in_stage / (track.last_at - track.stage_at)
+                if in_stage > 0 and track.last_at > track.stage_at else average)
+        starts_in = (end - track.last_progress) / rate + max(0.0, start - end) / average
+        return starts_in, (1.0 - start) / average
 
     def estimate(self, track: Track | None,
                  stats: KindStats | None) -> tuple[float, float, bool] | None:

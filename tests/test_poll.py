@@ -109,7 +109,8 @@ def test_far_from_the_end_it_waits_the_maximum() -> None:
 
 
 def test_an_uncertain_estimate_aims_early_and_a_learned_stage_end_is_used() -> None:
-    """opening_pr ends near 85 %; the stages after it are guessed at the average rate."""
+    """opening_pr ends near 85 %; the last stage is guessed at the average rate, and the next
+    look lands halfway into it (so a second look there can time the end)."""
     policy = PollPolicy()
     seen = track((0.0, 0.0, "cloning"), (100.0, 0.72, "opening_pr"), (110.0, 0.77, "opening_pr"))
     remaining, unsure, precise = policy.estimate(seen, LEARNED) or (0.0, 0.0, False)
@@ -118,7 +119,8 @@ def test_an_uncertain_estimate_aims_early_and_a_learned_stage_end_is_used() -> N
     assert not precise
     assert in_stage + later == pytest.approx(remaining)
     assert policy.spread * later == pytest.approx(unsure)
-    expected = min(30.0, remaining - policy.caution * unsure)
+    expected = min(30.0, remaining - policy.caution * unsure, in_stage + policy.land * later)
+    assert in_stage + policy.land * later < remaining - policy.caution * unsure
     assert expected == pytest.approx(policy.next_delay(2, seen, LEARNED, lambda: 0.5))
 
 
