@@ -302,7 +302,8 @@ async def test_audit_log_pages_50_by_default_and_filters() -> None:
         async with fake.client(api_key=other) as second:
             project = await second.projects.create(name="By the other key")
         log = layers.audit_log
-        async for first in log.list().pages():
+        async for page in log.list().pages():
+            first = page
             break
         everything = await log.list(limit=200).collect()
         patches = await log.list(event_type="patchOrganization").collect()
