@@ -22,9 +22,11 @@ from ._scheduler import JobScheduler
 from ._transport import AiohttpTransport, Transport
 from .models.account import WhoAmI
 from .resources.account import ApiKeys, Credits
+from .resources.audit_log import AuditLog
 from .resources.github import Github
 from .resources.ingest import Ingest
 from .resources.jobs import Jobs
+from .resources.organizations import Organizations
 from .resources.projects import Projects
 
 __all__ = ["AsyncLayers"]
@@ -92,6 +94,8 @@ class AsyncLayers:
         self.github = Github(pipeline, scheduler)
         self.ingest = Ingest(pipeline, scheduler)
         self.jobs = Jobs(pipeline, scheduler)
+        self.organizations = Organizations(pipeline, scheduler)
+        self.audit_log = AuditLog(pipeline, scheduler)
 
     def with_options(self, *, organization: str | None = _UNCHANGED,
                      timeout: float | Timeout | None = _UNCHANGED,

@@ -26,6 +26,7 @@ from .models.account import (
     Credits,
     WhoAmI,
 )
+from .models.audit_log import AuditEvent
 from .models.github import GithubInstallation, GithubInstallUrl, GithubRepo
 from .models.jobs import (
     CancelResult,
@@ -33,6 +34,16 @@ from .models.jobs import (
     IngestGithubResult,
     IngestWebsiteResult,
     JobSnapshot,
+)
+from .models.organizations import (
+    ChildApiKey,
+    ChildApiKeyRevokeResult,
+    ChildApiKeySecret,
+    CreditAllocation,
+    CreditConfigResult,
+    Organization,
+    OrganizationArchiveResult,
+    OrganizationMigrateResult,
 )
 from .models.projects import Project, ProjectArchiveResult
 
@@ -135,6 +146,62 @@ _INGEST_APPSTORE = JobSpec(result=IngestAppstoreResult,
 
 # -- Organizations -------------------------------------------------------------------------
 WHOAMI = _op("whoami", "getWhoami", "GET", "/v1/whoami", WhoAmI)
+ORGS_CREATE = _op(
+    "organizations.create", "createOrganization", "POST", "/v1/organizations", Organization,
+    idempotent=True, body=("name", "metadata", "billingEmail"))
+ORGS_LIST = _op(
+    "organizations.list", "listOrganizations", "GET", "/v1/organizations", Organization,
+    query=("status",), max_limit=200)
+ORGS_GET = _op(
+    "organizations.get", "getOrganization", "GET", "/v1/organizations/{orgId}", Organization)
+ORGS_UPDATE = _op(
+    "organizations.update", "patchOrganization", "PATCH", "/v1/organizations/{orgId}",
+    Organization, idempotent=True, body=("name", "metadata", "billingEmail"),
+    nullable=("metadata", "billingEmail"))
+ORGS_ARCHIVE = _op(
+    "organizations.archive", "archiveOrganization", "DELETE", "/v1/organizations/{orgId}",
+    OrganizationArchiveResult, idempotent=True)
+ORGS_SUSPEND = _op(
+    "organizations.suspend", "suspendOrganization", "POST", "/v1/organizations/{orgId}/suspend",
+    Organization, idempotent=True)
+ORGS_RESUME = _op(
+    "organizations.resume", "resumeOrganization", "POST", "/v1/organizations/{orgId}/resume",
+    Organization, idempotent=True)
+ORGS_MIGRATE = _op(
+    "organizations.migrate", "migrateOrganizations", "POST", "/v1/organizations/migrate",
+    OrganizationMigrateResult, idempotent=True, body=("mapping",))
+ORGS_CREDITS_GET = _op(
+    "organizations.credits.get", "getChildCredits", "GET", "/v1/organizations/{orgId}/credits",
+    Credits)
+ORGS_CREDITS_ALLOCATE = _op(
+    "organizations.credits.allocate", "allocateChildCredits", "POST",
+    "/v1/organizations/{orgId}/credits/allocate", CreditAllocation, idempotent=True,
+    key_required=True, body=("credits", "description", "metadata"))
+ORGS_CREDITS_EVENTS = _op(
+    "organizations.credits.events", "listChildCreditEvents", "GET",
+    "/v1/organizations/{orgId}/credits/events", CreditEvent,
+    query=("projectId", "eventType", "since", "until"), max_limit=100)
+ORGS_CREDIT_CONFIG_GET = _op(
+    "organizations.credit_config.get", "getChildCreditConfig", "GET",
+    "/v1/organizations/{orgId}/credit-config", CreditConfigResult)
+ORGS_CREDIT_CONFIG_UPDATE = _op(
+    "organizations.credit_config.update", "patchChildCreditConfig", "PATCH",
+    "/v1/organizations/{orgId}/credit-config", CreditConfigResult, idempotent=True,
+    body=("monthlyCreditCap", "refillThreshold", "refillAmount"),
+    nullable=("monthlyCreditCap", "refillThreshold", "refillAmount"))
+ORGS_API_KEYS_CREATE = _op(
+    "organizations.api_keys.create", "mintChildApiKey", "POST",
+    "/v1/organizations/{orgId}/api-keys", ChildApiKeySecret, idempotent=True,
+    body=("name", "scopes", "env"))
+ORGS_API_KEYS_LIST = _op(
+    "organizations.api_keys.list", "listChildApiKeys", "GET",
+    "/v1/organizations/{orgId}/api-keys", ChildApiKey, max_limit=100)
+ORGS_API_KEYS_ROTATE = _op(
+    "organizations.api_keys.rotate", "rotateChildApiKey", "POST",
+    "/v1/organizations/{orgId}/api-keys/{keyId}/rotate", ChildApiKeySecret, idempotent=True)
+ORGS_API_KEYS_REVOKE = _op(
+    "organizations.api_keys.revoke", "revokeChildApiKey", "DELETE",
+    "/v1/organizations/{orgId}/api-keys/{keyId}", ChildApiKeyRevokeResult, idempotent=True)
 
 # -- Credits -------------------------------------------------------------------------------
 CREDITS_GET = _op("credits.get", "getCredits", "GET", "/v1/credits", Credits)
@@ -153,6 +220,9 @@ API_KEYS_ROTATE = _op(
     ApiKeyRotateResult, idempotent=True)
 
 # -- Audit log -----------------------------------------------------------------------------
+AUDIT_LOG_LIST = _op(
+    "audit_log.list", "listAuditLog", "GET", "/v1/audit-log", AuditEvent,
+    query=("eventType", "projectId", "apiKeyId", "since", "until"), max_limit=200)
 
 # -- Projects ------------------------------------------------------------------------------
 PROJECTS_CREATE = _op(

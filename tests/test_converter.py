@@ -15,6 +15,9 @@ from layers_async import (
     ApiKeyKillResult,
     ApiKeyRotateResult,
     CancelResult,
+    ChildApiKey,
+    ChildApiKeyRevokeResult,
+    CreditConfigResult,
     CreditEvent,
     Credits,
     DecodeError,
@@ -24,6 +27,9 @@ from layers_async import (
     JobKind,
     JobSnapshot,
     JobStatus,
+    Organization,
+    OrganizationArchiveResult,
+    OrganizationMigrateResult,
     Project,
     ProjectArchiveResult,
     Response,
@@ -40,6 +46,14 @@ MODELS: dict[str, type[Any]] = {
     "seed.whoami.": WhoAmI,
     "credits.get.": Credits,
     "organizations.credits.events.item": CreditEvent,
+    "organizations.credits.get.": Credits,
+    "organizations.get.": Organization,
+    "organizations.suspend.": Organization,
+    "organizations.resume.": Organization,
+    "organizations.archive.": OrganizationArchiveResult,
+    "organizations.migrate.response": OrganizationMigrateResult,
+    "organizations.credit-config.get.": CreditConfigResult,
+    "organizations.api-keys.delete.": ChildApiKeyRevokeResult,
     "api-keys.kill.": ApiKeyKillResult,
     "api-keys.delete.": ApiKeyDeleteResult,
     "api-keys.rotate.": ApiKeyRotateResult,
@@ -54,7 +68,9 @@ MODELS: dict[str, type[Any]] = {
     "seed.jobs.get.": JobSnapshot,
     "jobs.cancel.": CancelResult,
 }
-PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo}
+PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo,
+                               "organizations.list.": Organization,
+                               "organizations.api-keys.list.": ChildApiKey}
 
 
 def example_files() -> list[Path]:

@@ -11,6 +11,7 @@ from .account import (
     RateLimitTier,
     WhoAmI,
 )
+from .audit_log import AuditEvent
 from .github import GithubAccount, GithubInstallation, GithubInstallUrl, GithubRepo
 from .jobs import (
     CancelResult,
@@ -21,6 +22,21 @@ from .jobs import (
     JobKind,
     JobSnapshot,
     JobStatus,
+)
+from .organizations import (
+    ChildApiKey,
+    ChildApiKeyRevokeResult,
+    ChildApiKeySecret,
+    ChildApiKeyStatus,
+    CreditAllocation,
+    CreditConfig,
+    CreditConfigResult,
+    MigratedChild,
+    Organization,
+    OrganizationArchiveResult,
+    OrganizationMigrateResult,
+    OrganizationStatus,
+    OrganizationSummary,
 )
 from .projects import (
     BrandContext,
@@ -36,8 +52,16 @@ __all__ = [
     "ApiKeyDeleteResult",
     "ApiKeyKillResult",
     "ApiKeyRotateResult",
+    "AuditEvent",
     "BrandContext",
     "CancelResult",
+    "ChildApiKey",
+    "ChildApiKeyRevokeResult",
+    "ChildApiKeySecret",
+    "ChildApiKeyStatus",
+    "CreditAllocation",
+    "CreditConfig",
+    "CreditConfigResult",
     "CreditEvent",
     "CreditPeriod",
     "Credits",
@@ -54,6 +78,12 @@ __all__ = [
     "JobKind",
     "JobSnapshot",
     "JobStatus",
+    "MigratedChild",
+    "Organization",
+    "OrganizationArchiveResult",
+    "OrganizationMigrateResult",
+    "OrganizationStatus",
+    "OrganizationSummary",
     "Project",
     "ProjectArchiveResult",
     "ProjectStatus",

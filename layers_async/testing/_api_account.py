@@ -11,7 +11,7 @@ from aiohttp import web
 from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._pagination import decode_cursor, encode_cursor, parse_limit
-from ._records import KeyRecord
+from ._records import KeyRecord, Org
 from ._state import State
 from ._validation import query_issue
 
@@ -49,37 +49,49 @@ async def whoami(request: web.Request) -> web.StreamResponse:
 async def get_credits(request: web.Request) -> web.StreamResponse:
     """GET /v1/credits: the wallet (nothing is ever reserved in the fake)."""
     state, org, _ = caller(request)
+    return json_response(wallet_json(state, org))
+
+
+def included_credits(org: Org) -> int:
+    """The subscription-included part of ``org``'s balance; the rest is prepaid.
+
+    A child organization has no subscription of its own (inferred): its balance is all
+    prepaid, moved in by its parent's allocations.
+    """
+    return 0 if org.parent_id is not None else min(600, max(org.credits, 0))
+
+
+def wallet_json(state: State, org: Org) -> dict[str, Any]:
+    """The CreditWallet object of ``org``."""
     now = state.clock.wall(state.clock.now())
     start = datetime(now.year, now.month, 1, tzinfo=UTC)
     end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
-    included = min(600, max(org.credits, 0))
-    return json_response(
-        {
-            "organizationId": org.id,
-            "balance": org.credits,
-            "available": max(org.credits, 0),
-            "includedRemaining": included,
-            "prepaidBalance": org.credits - included,
-            "reservedCredits": 0,
-            "includedThisPeriod": 1000,
-            "usedThisPeriod": 400,
-            "currentPeriod": {
-                "start": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "end": end.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "usedCredits": 400,
-            },
-            "subscriptionTier": "pro",
-            "billingStatus": "active",
-            "estimatedCreditsPerFormat": {
-                "slideshow_builder": 50,
-                "slideshow_remix": 50,
-                "video_remix": 120,
-                "ugc_remix": 120,
-                "auto": 120,
-            },
-            "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
-        }
-    )
+    included = included_credits(org)
+    return {
+        "organizationId": org.id,
+        "balance": org.credits,
+        "available": max(org.credits, 0),
+        "includedRemaining": included,
+        "prepaidBalance": org.credits - included,
+        "reservedCredits": 0,
+        "includedThisPeriod": 1000,
+        "usedThisPeriod": 400,
+        "currentPeriod": {
+            "start": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "end": end.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "usedCredits": 400,
+        },
+        "subscriptionTier": "pro",
+        "billingStatus": "active",
+        "estimatedCreditsPerFormat": {
+            "slideshow_builder": 50,
+            "slideshow_remix": 50,
+            "video_remix": 120,
+            "ugc_remix": 120,
+            "auto": 120,
+        },
+        "ingestCostsBilled": {"github": False, "website": False, "appstore": False},
+    }
 
 
 def _instant(request: web.Request, name: str) -> datetime | None:
@@ -94,6 +106,11 @@ def _instant(request: web.Request, name: str) -> datetime | None:
 async def list_credit_events(request: web.Request) -> web.StreamResponse:
     """GET /v1/credits/events: newest first, cursor paginated (limit 1-100, default 25)."""
     _, org, _ = caller(request)
+    return credit_events_page(request, org)
+
+
+def credit_events_page(request: web.Request, org: Org) -> web.StreamResponse:
+    """One page of ``org``'s ledger under the request's filters."""
     event_type = request.query.get("eventType")
     if event_type is not None and event_type not in _EVENT_TYPES:
         raise query_issue("eventType", f"Must be one of: {', '.join(_EVENT_TYPES)}.")

@@ -11,6 +11,9 @@ import attrs
 IDEMPOTENCY_WINDOW = 24 * 3600.0
 MUTATING = frozenset({"POST", "PATCH", "DELETE"})
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
+#: Routes whose replays say so in the body: README section 4, credit allocation's
+#: ``replayed: true``.
+MARKS_REPLAYS = frozenset({"allocateChildCredits"})
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # 26 Crockford base32 characters; a first one above 7 would overflow ULID's 128 bits.
@@ -45,3 +48,14 @@ def body_digest(body: bytes) -> str:
     except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError)
         return "raw:" + hashlib.sha256(body).hexdigest()
     return "json:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def mark_replayed(body: bytes) -> bytes:
+    """A stored JSON object body with ``replayed: true`` (other bodies unchanged)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    return json.dumps({**data, "replayed": True}).encode()

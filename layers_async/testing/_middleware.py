@@ -1,5 +1,5 @@
 """The request pipeline, outermost first: request id, journal, faults, auth, kill switch,
-acting organization, scope, rate limit, idempotency; the route handler runs last.
+acting organization, scope, rate limit, idempotency, audit; the route handler runs last.
 
 Every step is here; the records they keep (journal entries, faults, stored responses) live in
 lower modules, so nothing below ``_context`` imports the pipeline.
@@ -15,14 +15,17 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from ._audit import audit_middleware
 from ._context import ROUTE_SPECS, STATE, Handler, RequestContext, caller, context, set_context
 from ._errors import ApiError, default_code, error_response, validation_error
 from ._idempotency import (
     IDEMPOTENCY_WINDOW,
+    MARKS_REPLAYS,
     MUTATING,
     REPLAYED_HEADERS,
     StoredResponse,
     body_digest,
+    mark_replayed,
     valid_key,
 )
 from ._journal import SECRET_HEADERS, JournalEntry
@@ -170,7 +173,8 @@ async def kill_switch_middleware(request: web.Request, handler: Handler) -> web.
         raise ApiError(
             503, "KILL_SWITCH", "This API key has been disabled.", details={"scope": "key"}
         )
-    if state.orgs[key.org_id].api_access_revoked:
+    own = state.orgs[key.org_id]
+    if own.api_access_revoked or own.status == "suspended":
         raise ApiError(
             503,
             "KILL_SWITCH",
@@ -198,6 +202,13 @@ async def organization_middleware(request: web.Request, handler: Handler) -> web
     child = state.child_org(state.orgs[key.org_id], named.strip())
     if child is None:
         raise ApiError(404, "NOT_FOUND", "Organization not found.")
+    if child.status == "suspended":  # a suspended child's kill switch holds for its parent too
+        raise ApiError(
+            503,
+            "KILL_SWITCH",
+            "API access for this organization is suspended.",
+            details={"scope": "organization"},
+        )
     context(request).org_id = child.id
     return await handler(request)
 
@@ -300,7 +311,10 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
             )
         ctx.request_id = stored.request_id  # verbatim: the body's requestId and the header agree
         ctx.replayed = True
-        return web.Response(status=stored.status, body=stored.body, headers=stored.headers)
+        body = stored.body
+        if ctx.route.operation_id in MARKS_REPLAYS:
+            body = mark_replayed(body)
+        return web.Response(status=stored.status, body=body, headers=stored.headers)
     try:
         response = await handler(request)
     except ApiError as exc:
@@ -332,6 +346,7 @@ MIDDLEWARES = (
     scope_middleware,
     rate_limit_middleware,
     idempotency_middleware,
+    audit_middleware,
 )
 
 
@@ -356,6 +371,10 @@ def _authenticate(state: State, request: web.Request) -> KeyRecord:
         raise _unauthenticated("Invalid API key.")
     if key.env != match.group(1):
         raise _unauthenticated("API key environment does not match the key.")
+    now = state.clock.now()
+    if key.expired(now):  # a revoked child key, or a rotated one past its 24 h grace
+        raise _unauthenticated("This API key was revoked.")
+    key.last_used_at = now
     return key
 
 

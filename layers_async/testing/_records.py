@@ -30,6 +30,16 @@ class KeyRecord:
     rotated_at: float | None = None
     revoked_at: float | None = None
     return_url_hosts: frozenset[str] | None = None  # None: any host may be a returnUrl
+    # Child keys (Organizations): revoked keys answer 401; a rotated-away key works until
+    # grace_until (24 h), then 401 too.
+    revoked: bool = False
+    grace_until: float | None = None
+    superseded_by: str | None = None
+    last_used_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        """Whether the key no longer authenticates (revoked, or its rotation grace is over)."""
+        return self.revoked or (self.grace_until is not None and now >= self.grace_until)
 
     @property
     def full_key(self) -> str:
@@ -166,3 +176,17 @@ class Org:
     running: list[tuple[float, int, str]] = attrs.Factory(list)  # heap of (terminal_at, n, id)
     running_count: int = 0
     default_project_id: str | None = None
+    # Organizations area: lifecycle, metadata, credit config and the audit trail.
+    status: str = "active"  # active | suspended | archived
+    metadata: dict[str, str] | None = None
+    billing_email: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    archived_at: float | None = None
+    archive_result: dict[str, Any] | None = None
+    monthly_credit_cap: int | None = None
+    refill_threshold: int | None = None
+    refill_amount: int | None = None
+    period: tuple[int, int] | None = None  # (year, month) that period_used counts
+    period_used: int = 0
+    audit: list[tuple[int, dict[str, Any]]] = attrs.Factory(list)  # (seq, event), oldest first

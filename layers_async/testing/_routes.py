@@ -11,7 +11,9 @@ from aiohttp import web
 from . import _api_account as account
 from . import _api_github as github
 from . import _api_jobs as jobs
+from . import _api_organizations as orgs
 from . import _api_projects as projects
+from ._audit import list_audit_log
 from ._context import ROUTE_SPECS, STATE, Handler, RouteSpec
 from ._middleware import MIDDLEWARES
 from ._ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
@@ -152,6 +154,143 @@ ROUTES: tuple[RouteSpec, ...] = (
     _route(
         "POST", "/v1/jobs/{jobId}/cancel", jobs.cancel_job, "cancelJob", "jobs:cancel", WRITE_LIGHT
     ),
+    _route(
+        "POST",
+        "/v1/organizations",
+        orgs.create_organization,
+        "createOrganization",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations",
+        orgs.list_organizations,
+        "listOrganizations",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations/{orgId}",
+        orgs.get_organization,
+        "getOrganization",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "PATCH",
+        "/v1/organizations/{orgId}",
+        orgs.patch_organization,
+        "patchOrganization",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "DELETE",
+        "/v1/organizations/{orgId}",
+        orgs.archive_organization,
+        "archiveOrganization",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/{orgId}/suspend",
+        orgs.suspend_organization,
+        "suspendOrganization",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/{orgId}/resume",
+        orgs.resume_organization,
+        "resumeOrganization",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/migrate",
+        orgs.migrate_organizations,
+        "migrateOrganizations",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations/{orgId}/credits",
+        orgs.get_child_credits,
+        "getChildCredits",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/{orgId}/credits/allocate",
+        orgs.allocate_child_credits,
+        "allocateChildCredits",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations/{orgId}/credits/events",
+        orgs.list_child_credit_events,
+        "listChildCreditEvents",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations/{orgId}/credit-config",
+        orgs.get_child_credit_config,
+        "getChildCreditConfig",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "PATCH",
+        "/v1/organizations/{orgId}/credit-config",
+        orgs.patch_child_credit_config,
+        "patchChildCreditConfig",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/{orgId}/api-keys",
+        orgs.mint_child_api_key,
+        "mintChildApiKey",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/organizations/{orgId}/api-keys",
+        orgs.list_child_api_keys,
+        "listChildApiKeys",
+        "org:admin",
+        READ_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/organizations/{orgId}/api-keys/{keyId}/rotate",
+        orgs.rotate_child_api_key,
+        "rotateChildApiKey",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route(
+        "DELETE",
+        "/v1/organizations/{orgId}/api-keys/{keyId}",
+        orgs.revoke_child_api_key,
+        "revokeChildApiKey",
+        "org:admin",
+        WRITE_LIGHT,
+    ),
+    _route("GET", "/v1/audit-log", list_audit_log, "listAuditLog", None, READ_LIGHT),
 )
 
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._api_jobs import job_json
+from ._api_organizations import charge
 from ._clock import Clock
+from ._errors import ApiError
 from ._faults import Faults
 from ._jobs import (
     INGEST_APPSTORE,
@@ -309,6 +311,22 @@ class FakeLayers:
             record = self._key_record(key)
             record.killed = False
             record.revoked_at = None
+
+    def charge(self, organization_id: str, credits: int) -> bool:
+        """Spend ``credits`` of an organization as a paid operation would (no request made).
+
+        False when the charge is refused (402 ``BILLING_EXHAUSTED`` for a request: not
+        enough available credits, or the child's monthly cap would be passed). After a
+        spend, a child configured for auto-refill below its threshold is refilled from its
+        parent's prepaid balance.
+        """
+        if isinstance(credits, bool) or not isinstance(credits, int) or credits < 1:
+            raise ValueError("credits must be a positive int")
+        try:
+            charge(self._state, self._org(organization_id), credits)
+        except ApiError:
+            return False
+        return True
 
     # -- observation and control -------------------------------------------------------------
 

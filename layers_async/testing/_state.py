@@ -96,6 +96,7 @@ class State:
         self.scripts: deque[JobScript] = deque()
         self.idempotency: dict[tuple[str, str, str, str, str], StoredResponse] = {}
         self._heap_counter = 0
+        self.audit_seq = 0  # orders audit events across organizations
         self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
 
     # -- organizations and keys -------------------------------------------------------------
@@ -106,7 +107,16 @@ class State:
             raise ValueError(f"tier must be one of {TIERS}")
         if parent_id is not None and parent_id not in self.orgs:
             raise ValueError(f"unknown parent organization {parent_id!r}")
-        org = Org(id=self.ids.id("org"), name=name, tier=tier, credits=credits, parent_id=parent_id)
+        now = self.clock.now()
+        org = Org(
+            id=self.ids.id("org"),
+            name=name,
+            tier=tier,
+            credits=credits,
+            parent_id=parent_id,
+            created_at=now,
+            updated_at=now,
+        )
         org.credit_events = credit_events(self.ids, self.data_rng, self.clock)
         org.repos = [repo(self.data_rng, f"acme/{name}", i) for i, name in enumerate(REPO_NAMES)]
         self.orgs[org.id] = org

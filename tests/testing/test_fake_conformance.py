@@ -21,6 +21,8 @@ pytestmark = pytest.mark.anyio
 NO_EXAMPLE = frozenset(
     {
         "GET /v1/github/installation/install-url",
+        "POST /v1/organizations/{orgId}/credits/allocate",
+        "GET /v1/audit-log",
     }
 )
 
@@ -325,10 +327,127 @@ async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
         key_id = fake.key_id(fake.add_key(name="production-service"))
         await run.check(route, f"/v1/api-keys/{key_id}{suffix}", _named(name), status=200)
 
+    await _check_organizations(run)
+
     assert [] == run.problems, "\n".join(run.problems)
     implemented = {f"{spec.method} {spec.path}" for spec in ROUTES}
     assert implemented == run.covered | NO_EXAMPLE
     assert not run.covered & NO_EXAMPLE
+
+
+async def _check_organizations(run: Conformance) -> None:
+    """The Organizations routes (and the ledger of a funded child) against their examples."""
+    api = run.api
+    org = _named("organizations.suspend.response.json", "organizations.resume.response.json")
+    created = await run.check(
+        "POST /v1/organizations",
+        "/v1/organizations",
+        org,
+        status=201,
+        json=example("organizations.create.request.json"),
+    )
+    child = f"/v1/organizations/{created.json()['id']}"
+    second = example("organizations.create.request.json") | {"name": "Second child"}
+    await api("POST", "/v1/organizations", json=second)
+    await run.check(
+        "GET /v1/organizations",
+        "/v1/organizations",
+        _named("organizations.list.response.json"),
+        status=200,
+        params={"limit": "1"},
+    )
+    await run.check(
+        "PATCH /v1/organizations/{orgId}",
+        child,
+        org,
+        status=200,
+        json=example("organizations.patch.request.json"),
+    )
+    key = {"Idempotency-Key": "6b0f3c2e-7a51-4c8e-9d3f-2a1b0c9d8e7f"}
+    await api("POST", child + "/credits/allocate", json={"credits": 5000}, headers=key)
+    config = _named("organizations.credit-config.get.response.json")
+    await run.check(
+        "PATCH /v1/organizations/{orgId}/credit-config",
+        child + "/credit-config",
+        config,
+        status=200,
+        json={"monthlyCreditCap": 5000, "refillThreshold": 1000, "refillAmount": 2000},
+    )
+    await run.check(
+        "GET /v1/organizations/{orgId}/credit-config", child + "/credit-config", config, status=200
+    )
+    await run.check(
+        "GET /v1/organizations/{orgId}",
+        child,
+        _named("organizations.get.response.json"),
+        status=200,
+    )
+    await run.check(
+        "GET /v1/organizations/{orgId}/credits",
+        child + "/credits",
+        _named("organizations.credits.get.response.json", "credits.get.response.json"),
+        status=200,
+    )
+    events = {"items": [example("organizations.credits.events.item.partial.json")]}
+    await run.check(
+        "GET /v1/organizations/{orgId}/credits/events",
+        child + "/credits/events",
+        {"organizations.credits.events.item.partial.json (as items[])": events},
+        status=200,
+    )
+    keys = _named("organizations.api-keys.list.response.json")
+    # no mint or rotate answer is printed: the key in them is shaped like a listed one
+    listed = keys["organizations.api-keys.list.response.json"]["items"][0]
+    secret_result = {"apiKey": listed | {"lastUsedAt": None}, "secret": "lp_live_…"}
+    minted = await run.check(
+        "POST /v1/organizations/{orgId}/api-keys",
+        child + "/api-keys",
+        {"a listed key, with its secret": secret_result},
+        status=201,
+        json={"name": "acme-content-sync", "scopes": ["content:read", "content:write"]},
+    )
+    await api("GET", "/v1/whoami", key=minted.json()["secret"])  # sets lastUsedAt
+    await run.check("GET /v1/organizations/{orgId}/api-keys", child + "/api-keys", keys, status=200)
+    key_path = f"{child}/api-keys/{minted.json()['apiKey']['id']}"
+    rotated = await run.check(
+        "POST /v1/organizations/{orgId}/api-keys/{keyId}/rotate",
+        key_path + "/rotate",
+        {"a listed key, with its secret": secret_result},
+        status=200,
+    )
+    await api("GET", "/v1/whoami", key=rotated.json()["secret"])
+    await run.check(
+        "DELETE /v1/organizations/{orgId}/api-keys/{keyId}",
+        f"{child}/api-keys/{rotated.json()['apiKey']['id']}",
+        _named("organizations.api-keys.delete.response.json"),
+        status=200,
+    )
+    await run.check(
+        "POST /v1/organizations/{orgId}/suspend",
+        child + "/suspend",
+        _named("organizations.suspend.response.json"),
+        status=200,
+    )
+    await run.check(
+        "POST /v1/organizations/{orgId}/resume",
+        child + "/resume",
+        _named("organizations.resume.response.json"),
+        status=200,
+    )
+    await run.check(
+        "DELETE /v1/organizations/{orgId}",
+        child,
+        _named("organizations.archive.response.json"),
+        status=200,
+    )
+    flat = [(await api.project(name=f"Flat {n}"))["id"] for n in range(2)]
+    await run.check(
+        "POST /v1/organizations/migrate",
+        "/v1/organizations/migrate",
+        _named("organizations.migrate.response.json"),
+        status=201,
+        json={"mapping": {flat[0]: "Acme Coffee", flat[1]: "Wayne Labs"}},
+    )
 
 
 #: Values that differ per run or per fake: only their shape (see ``_shape``) must match.
