@@ -193,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         f"FakeLayers(time_scale={scale:g}, rate_limits=False) in another process; waiters start "
         f"spread uniformly over {STAGGER:g} API s. Ratios are against (b), the docs' sample "
         "loop. Delay = API seconds from the job's end to the waiter knowing it (mean, p50, p95, "
-        "max). KiB are per job: body bytes exactly, wire ≈ status line + headers + body.",
+        "max). KiB are per job: body bytes exactly, wire ≈ status line + headers + body. "
+        "Progress is not linear in time: each job's five stages take random shares of its "
+        "duration (weight x U(0.5, 1.5), normalised, seeded) while the fake reports each "
+        "stage's fixed weight (15/25/30/15/15 %) filled linearly, floored to whole percent.",
         table(["strategy", "req/job", "req vs docs", "200 / 304 per job", "body KiB/job",
                "wire KiB/job", "wire vs docs", "mean delay s", "p50 s", "p95 s", "max s"], rows),
         f"The library sent If-None-Match on {lib['conditional']:,} of its {lib['requests']:,} "
