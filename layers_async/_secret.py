@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, Final
 
 __all__ = ["Secret"]
@@ -37,8 +38,6 @@ class Secret:
         return repr(self)
 
     def __eq__(self, other: object) -> bool:
-        import hmac
-
         if not isinstance(other, Secret):
             return NotImplemented
         return hmac.compare_digest(self._value.encode(), other._value.encode())

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from .._converter import decode, decode_json, encode_fields, wire_to_snake
-from .._http import Timeout, segment
+from .._http import Request, Timeout, segment
 from .._job import Job
 from .._operations import Operation
 from .._pagination import AsyncPaginator, Page, decode_page
@@ -88,7 +88,7 @@ class Resource:
 
     def _request(self, op: Operation[Any], ids: tuple[str, ...],
                  query: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
-                 idempotency_key: str | None, timeout: float | Timeout | None) -> Any:
+                 idempotency_key: str | None, timeout: float | Timeout | None) -> Request:
         path = fill_path(op, ids)
         params = encode_fields(op.query, query) if query else None
         json = encode_fields(op.body, body, nullable=op.nullable) if body is not None else None
