@@ -210,6 +210,7 @@ class FakeLayers:
             AsyncLayers,
             Pacing,
             PollPolicy,
+            PostPollPolicy,
             RetryPolicy,
         )  # import inside: avoids a cycle
 
@@ -218,6 +219,7 @@ class FakeLayers:
             "api_key": self.api_key,
             "base_url": self.base_url,
             "poll": PollPolicy().scaled(factor),
+            "post_poll": PostPollPolicy().scaled(factor),
             "retry": RetryPolicy().scaled(factor),
             # Loopback answers within milliseconds: a 5 ms latency allowance is plenty.
             "pacing": Pacing(latency=0.005).scaled(factor),
