@@ -28,14 +28,6 @@ NOT_YET = frozenset({
     "getChildCredits", "allocateChildCredits", "listChildCreditEvents", "getChildCreditConfig",
     "patchChildCreditConfig", "mintChildApiKey", "listChildApiKeys", "rotateChildApiKey",
     "revokeChildApiKey", "listAuditLog",
-    # Content, approval, publishing (issue 12)
-    "generateContent", "listContainers", "generateVideoRemix", "generateSlideshowRemix",
-    "generateUgcRemix", "generateSlideshowBuilder", "listSourceRecommendations", "listHooks",
-    "createUploadSession", "getContainer", "getContainerProgress", "getAsset",
-    "regenerateContainer", "cloneFromPost", "approveContainer", "rejectContainer",
-    "getContentReviewPolicy", "patchContentReviewPolicy", "scheduleContainer",
-    "publishContainer", "getScheduledPost", "cancelScheduledPost", "listScheduledPosts",
-    "reschedulePost",
     # Webhooks (issue 13)
     "createWebhookEndpoint", "listWebhookEndpoints", "updateWebhookEndpoint",
     "deleteWebhookEndpoint", "rotateWebhookSecret", "testWebhookEndpoint",

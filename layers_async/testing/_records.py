@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ._clock import Clock
+from ._content import ContentBook
 
 KEY_PATTERN = re.compile(r"^lp_(live|test)_([A-Z0-9]{16})_([A-Za-z0-9_-]{43})$")
 
@@ -166,3 +167,4 @@ class Org:
     running: list[tuple[float, int, str]] = attrs.Factory(list)  # heap of (terminal_at, n, id)
     running_count: int = 0
     default_project_id: str | None = None
+    content: ContentBook = attrs.Factory(ContentBook)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from ._api_jobs import job_json
 from ._clock import Clock
+from ._content import POST_OUTCOMES, SocialAccount
 from ._faults import Faults
 from ._jobs import (
     INGEST_APPSTORE,
@@ -324,6 +326,11 @@ class FakeLayers:
         """Current API time in seconds."""
         return self._clock.now()
 
+    def utcnow(self) -> datetime:
+        """The fake's current UTC wall time: it runs ``time_scale`` times faster than yours
+        (and jumps with ``advance``), so compute a ``scheduled_for`` from it."""
+        return self._clock.wall(self._clock.now())
+
     def advance(self, seconds: float) -> None:
         """Jump API time forward (use instead of sleeping)."""
         self._clock.advance(seconds)
@@ -413,6 +420,46 @@ class FakeLayers:
             raise KeyError(job_id)
         self._state.settle(self._state.orgs[job.org_id])
         return job_json(self._state, job)
+
+    # -- content and publishing ------------------------------------------------------------
+
+    def connect_social_account(
+        self,
+        project_id: str,
+        *,
+        platform: str = "tiktok",
+        display_name: str = "@acmecoffee",
+        outcome: str = "published",
+        organization_id: str | None = None,
+    ) -> str:
+        """Connect a social account to a project (no OAuth) and return its ``sa_`` id.
+
+        Publishing needs one: schedule and publish targets name it by this id. ``outcome``
+        is what every post to it ends as, ``"published"`` or ``"failed"``. A test helper:
+        the social-accounts operations (a later issue) make the same records over OAuth.
+        """
+        if outcome not in POST_OUTCOMES:
+            raise ValueError(f"outcome must be one of {POST_OUTCOMES}")
+        org = self._org(organization_id)
+        project = self._state.find_project(org, project_id)
+        if project is None:
+            raise ValueError(f"no project {project_id!r} in organization {org.id}")
+        account = SocialAccount(
+            id=self._state.ids.id("sa"),
+            project_id=project.id,
+            platform=platform,
+            display_name=display_name,
+            connected_at=self._clock.now(),
+            outcome=outcome,
+        )
+        org.content.accounts[account.id] = account
+        return account.id
+
+    def reserved_credits(self, organization_id: str | None = None) -> int:
+        """Credits the organization's running generations hold right now."""
+        org = self._org(organization_id)
+        self._state.settle(org)
+        return org.content.reserved
 
     # -- helpers -------------------------------------------------------------------------------
 
