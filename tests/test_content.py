@@ -45,8 +45,8 @@ def example(name: str) -> Any:
 @asynccontextmanager
 async def world(**options: Any) -> AsyncIterator[tuple[FakeLayers, AsyncLayers, str, str]]:
     """A fake, a client on it, a project and a social account connected to it."""
-    async with FakeLayers(time_scale=1000, job_duration=60, **options) as fake, \
-            fake.client() as layers:
+    options.setdefault("job_duration", 60)
+    async with FakeLayers(time_scale=1000, **options) as fake, fake.client() as layers:
         project = await layers.projects.create(name="Acme Coffee", timezone="UTC")
         yield fake, layers, project.id, fake.connect_social_account(project.id)
 
@@ -154,7 +154,7 @@ async def test_bad_input_is_refused_before_any_request(call: Call) -> None:
 
 async def test_short_wallet_is_billing_exhausted_with_details() -> None:
     """402 when available credits can't cover the reservation; details say how short."""
-    async with world(credits=200) as (_, layers, project_id, _):
+    async with world(credits=200, job_duration=3600) as (_, layers, project_id, _):
         await layers.content.generate(project_id)  # reserves 120 of 200
         with pytest.raises(BillingExhaustedError) as caught:
             await layers.content.generate(project_id)
@@ -164,10 +164,11 @@ async def test_short_wallet_is_billing_exhausted_with_details() -> None:
 
 async def test_reservation_shows_in_credits_and_settles_at_the_end() -> None:
     """credits.get() shows the reservation while a job runs, then the charge."""
-    async with world() as (_, layers, project_id, _):
+    async with world(job_duration=3600) as (fake, layers, project_id, _):
         before = await layers.credits.get()
         job = await layers.content.generate(project_id, format="slideshow_remix")
         during = await layers.credits.get()
+        fake.advance(3600)
         await job.wait()
         after = await layers.credits.get()
     assert (50, before.balance - 50) == (during.reserved_credits, during.available)
@@ -192,7 +193,7 @@ async def test_a_resent_container_id_is_idempotent_or_a_typed_conflict() -> None
 async def test_a_lost_generate_answer_is_replayed_not_paid_twice() -> None:
     """Applied, then the connection dropped: the retry replays the Idempotency-Key's answer:
     one reservation, one job, one container."""
-    async with world() as (fake, layers, project_id, _):
+    async with world(job_duration=3600) as (fake, layers, project_id, _):
         fake.faults.add(drop=True, after=True, times=1,
                         route="POST /v1/projects/{projectId}/content")
         job = await layers.content.generate(project_id, format="video_remix")
@@ -200,6 +201,7 @@ async def test_a_lost_generate_answer_is_replayed_not_paid_twice() -> None:
         containers = await layers.content.list(project_id).collect()
         posts = [e for e in fake.journal if e.method == "POST" and e.route
                  == "/v1/projects/{projectId}/content"]
+        fake.advance(3600)
         result = await job.wait()
     assert 120 == reserved
     assert 1 == len(containers)
@@ -249,11 +251,31 @@ async def test_a_scheduled_post_is_waited_on_to_published_at_the_documented_cade
         polls = [e for e in fake.journal if e.route == "/v1/scheduled-posts/{scheduledPostId}"]
     assert isinstance(post, ScheduledPost)
     assert "published" == post.status
-    assert ["queued", "publishing", "published"] == seen
+    assert ["queued", "published"] == [seen[0], seen[-1]]
     gaps = [b.at - a.at for a, b in itertools.pairwise(polls)]
     assert all(gap >= 4.9 for gap in gaps)
     assert gaps[0] >= 29.9  # the first answer was queued
-    assert min(gaps) < 29.9  # and some poll came at the publishing cadence
+
+
+async def test_post_wait_sleeps_by_the_status_it_just_saw(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """After a queued answer the next poll is 30 s away, after a publishing one 5 s (here
+    scaled by 1/1000, on the loop's clock, no HTTP)."""
+    answers = iter(["queued", "queued", "publishing", "publishing", "failed"])
+    times: list[float] = []
+
+    async def get(self: Any, post_id: str, **_: Any) -> ScheduledPost:
+        times.append(anyio.current_time())
+        return ScheduledPost(id=post_id, status=next(answers))
+
+    monkeypatch.setattr("layers_async.resources.content.ScheduledPosts.get", get)
+    async with AsyncLayers(api_key="lp_test_x", base_url="http://127.0.0.1:9",
+                           post_poll=PostPollPolicy().scaled(0.001)) as layers:
+        post = await layers.scheduled_posts.wait("sp_1")
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert "failed" == post.status
+    assert all(gap >= 0.030 for gap in gaps[:2])
+    assert all(0.005 <= gap < 0.030 for gap in gaps[2:])
 
 
 async def test_waiting_for_a_post_is_cancellable_and_can_time_out() -> None:

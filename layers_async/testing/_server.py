@@ -79,6 +79,17 @@ class FakeLayers:
     ``job_duration`` (API seconds) fixes how long every job started over HTTP takes, unless a
     ``script_job`` says otherwise; ``None`` draws it from the documented range per kind.
 
+    Content (README sections 5, 8, 12.4): generate calls start ``content_generate`` jobs
+    (60-200 API s unless ``job_duration``) that make containers, reserve the per-format
+    estimate at the start (``reservedCredits``, ``available`` in ``GET /v1/credits``; 402
+    ``BILLING_EXHAUSTED`` when short) and charge it at completion (a failed or canceled job
+    releases it). The project's review policy gates publishing: publish-now of pending content
+    answers 403 ``APPROVAL_REQUIRED``, scheduling it 202 ``blocked_on_approval`` (promoted on
+    approve), rejected content 409 ``CONTENT_REJECTED``. Posts are ``queued`` until their
+    ``scheduledFor``, ``publishing`` for 6 s, then ``published`` (or ``failed``, see
+    ``connect_social_account``); ``utcnow()`` is the fake's wall clock for a ``scheduledFor``.
+    The details are in ``_api_content``'s docstring.
+
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
     installation, and any ingest into an archived project, answer 409 ``CONFLICT``; a request
