@@ -16,13 +16,14 @@ from ._http import DEFAULT_TIMEOUT, Request, Response, Timeout
 from ._operations import WHOAMI
 from ._pacing import Pacer, Pacing
 from ._pipeline import Connection, ConnectionState, Pipeline
-from ._poll import PollPolicy
+from ._poll import PollPolicy, PostPollPolicy
 from ._retry import RetryPolicy
 from ._scheduler import JobScheduler
 from ._transport import AiohttpTransport, Transport
 from .models.account import WhoAmI
 from .resources.account import ApiKeys, Credits
 from .resources.audit_log import AuditLog
+from .resources.content import Content, ScheduledPosts
 from .resources.github import Github
 from .resources.ingest import Ingest
 from .resources.jobs import Jobs
@@ -67,11 +68,12 @@ class AsyncLayers:
         transport: Transport | None = None,
         max_concurrent_polls: int = 32,
         pacing: Pacing | bool = True,
+        post_poll: PostPollPolicy | None = None,
     ) -> None:
         config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, auth=auth, organization=organization,
             user_agent=user_agent, timeout=timeout, max_retries=max_retries, retry=retry,
-            poll=poll,
+            poll=poll, post_poll=post_poll,
         )
         if transport is not None and session is not None:
             raise ValueError("pass either session= or transport=, not both")
@@ -96,6 +98,8 @@ class AsyncLayers:
         self.jobs = Jobs(pipeline, scheduler)
         self.organizations = Organizations(pipeline, scheduler)
         self.audit_log = AuditLog(pipeline, scheduler)
+        self.content = Content(pipeline, scheduler)
+        self.scheduled_posts = ScheduledPosts(pipeline, scheduler)
 
     def with_options(self, *, organization: str | None = _UNCHANGED,
                      timeout: float | Timeout | None = _UNCHANGED,

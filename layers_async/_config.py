@@ -14,7 +14,7 @@ import attrs
 
 from ._http import DEFAULT_TIMEOUT, SECRET_HEADERS, Request, Timeout, build_url, encode_json
 from ._idempotency import check_idempotency_key
-from ._poll import PollPolicy
+from ._poll import PollPolicy, PostPollPolicy
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -88,6 +88,8 @@ class ClientConfig:
     timeout: Timeout = DEFAULT_TIMEOUT
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     poll: PollPolicy = attrs.field(factory=PollPolicy)
+    #: How ``scheduled_posts.wait()`` paces its polls.
+    post_poll: PostPollPolicy = attrs.field(factory=PostPollPolicy)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -107,6 +109,7 @@ class ClientConfig:
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
+        post_poll: PostPollPolicy | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         """Arguments win over ``LAYERS_API_KEY`` / ``LAYERS_BASE_URL``, which win over defaults."""
@@ -134,6 +137,7 @@ class ClientConfig:
             timeout=Timeout.coerce(timeout),
             retry=policy,
             poll=poll if poll is not None else PollPolicy(),
+            post_poll=post_poll if post_poll is not None else PostPollPolicy(),
         )
 
     def build_request(

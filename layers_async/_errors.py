@@ -6,11 +6,13 @@
     ├── APIError                      the API answered with an error envelope
     │   ├── AuthenticationError           401 UNAUTHENTICATED
     │   ├── BillingExhaustedError         402 BILLING_EXHAUSTED
-    │   ├── PermissionDeniedError         403 FORBIDDEN_SCOPE, RETURN_URL_NOT_ALLOWED,
-    │   │                                     APPROVAL_REQUIRED
+    │   ├── PermissionDeniedError         403 FORBIDDEN_SCOPE, RETURN_URL_NOT_ALLOWED
+    │   │   └── ApprovalRequiredError     403 APPROVAL_REQUIRED (.container_id)
     │   ├── NotFoundError                 404 NOT_FOUND
-    │   ├── ConflictError                 409 CONFLICT, CONTENT_REJECTED
-    │   │   └── IdempotencyConflictError  409 IDEMPOTENCY_CONFLICT
+    │   ├── ConflictError                 409 CONFLICT
+    │   │   ├── IdempotencyConflictError  409 IDEMPOTENCY_CONFLICT
+    │   │   ├── ContentRejectedError      409 CONTENT_REJECTED (.container_id)
+    │   │   └── ContentConflictError      409 CONFLICT from a generate call (re-sent ``id``)
     │   ├── ValidationError               422 (or 400) VALIDATION, IDEMPOTENCY_REQUIRED
     │   ├── RateLimitError                429 RATE_LIMITED (.retry_after)
     │   ├── KillSwitchError               503 KILL_SWITCH: never retried
@@ -22,6 +24,7 @@
         ├── JobFailedError                status "failed" (.error)
         ├── JobCanceledError              status "canceled"
         └── JobTimeoutError               wait() ran out of time (also a TimeoutError)
+    └── PostWaitTimeoutError          scheduled_posts.wait() ran out of time (a TimeoutError)
 
 Errors are chosen by the body's ``error.code`` first, then by status, so a
 ``VALIDATION`` sent with 400 is still a :class:`ValidationError`. Every error
@@ -31,6 +34,7 @@ pickles, and none holds a reference to a request's headers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +48,12 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ApprovalRequiredError",
     "AuthenticationError",
     "BillingExhaustedError",
     "ConflictError",
+    "ContentConflictError",
+    "ContentRejectedError",
     "DecodeError",
     "IdempotencyConflictError",
     "JobCanceledError",
@@ -57,6 +64,7 @@ __all__ = [
     "LayersError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PostWaitTimeoutError",
     "RateLimitError",
     "ServerError",
     "ValidationError",
@@ -64,6 +72,8 @@ __all__ = [
 ]
 
 _EXCERPT = 200
+#: The generate route: a CONFLICT there is about the container ``id`` (or content layers).
+_GENERATE = re.compile(r"^/v1/projects/[^/]+/content/?$")
 
 
 class LayersError(Exception):
@@ -132,6 +142,26 @@ class PermissionDeniedError(APIError):
     """403: the key lacks the route's scope, or a policy gate refused the call."""
 
 
+class ApprovalRequiredError(PermissionDeniedError):
+    """403 APPROVAL_REQUIRED: publish-now of content its review policy has not cleared.
+
+    Approve it (``content.approve``) and publish again; ``details`` name the container
+    and its ``approvalStatus``.
+    """
+
+    @property
+    def container_id(self) -> str | None:
+        """``details.containerId``."""
+        value = self.details.get("containerId")
+        return value if isinstance(value, str) else None
+
+    @property
+    def approval_status(self) -> str | None:
+        """``details.approvalStatus`` (``pending``...)."""
+        value = self.details.get("approvalStatus")
+        return value if isinstance(value, str) else None
+
+
 class NotFoundError(APIError):
     """404: no such resource (also answered for another organization's resources)."""
 
@@ -148,6 +178,28 @@ class ConflictError(APIError):
 
 class IdempotencyConflictError(ConflictError):
     """409: the same Idempotency-Key was used with another body; use a new key."""
+
+
+class ContentRejectedError(ConflictError):
+    """409 CONTENT_REJECTED: the container was rejected and can't be scheduled (not retryable)."""
+
+    @property
+    def container_id(self) -> str | None:
+        """``details.containerId``, when given."""
+        value = self.details.get("containerId")
+        return value if isinstance(value, str) else None
+
+
+class ContentConflictError(ConflictError):
+    """409 CONFLICT from ``content.generate``: its client-chosen ``id`` names a container
+    made from another brief (or, README section 2, the project has several content layers
+    and no ``project_layer_id`` was given). ``details`` say which."""
+
+    @property
+    def container_id(self) -> str | None:
+        """``details.containerId``, when given."""
+        value = self.details.get("containerId")
+        return value if isinstance(value, str) else None
 
 
 class ValidationError(APIError):
@@ -244,17 +296,25 @@ class JobTimeoutError(JobError, TimeoutError):
     """``wait()`` ran out of time; ``.snapshot`` is the last one seen (job may still run)."""
 
 
+class PostWaitTimeoutError(LayersError, TimeoutError):
+    """``scheduled_posts.wait()`` ran out of time; ``.post`` is the last one seen."""
+
+    def __init__(self, message: str, *, post: Any) -> None:
+        super().__init__(message)
+        self.post = post
+
+
 _BY_CODE: dict[str, type[APIError]] = {
     "UNAUTHENTICATED": AuthenticationError,
     "FORBIDDEN_SCOPE": PermissionDeniedError,
     "RETURN_URL_NOT_ALLOWED": PermissionDeniedError,
-    "APPROVAL_REQUIRED": PermissionDeniedError,
+    "APPROVAL_REQUIRED": ApprovalRequiredError,
     "VALIDATION": ValidationError,
     "IDEMPOTENCY_REQUIRED": ValidationError,
     "NOT_FOUND": NotFoundError,
     "IDEMPOTENCY_CONFLICT": IdempotencyConflictError,
     "CONFLICT": ConflictError,
-    "CONTENT_REJECTED": ConflictError,
+    "CONTENT_REJECTED": ContentRejectedError,
     "BILLING_EXHAUSTED": BillingExhaustedError,
     "RATE_LIMITED": RateLimitError,
     "KILL_SWITCH": KillSwitchError,
@@ -315,6 +375,9 @@ def error_from_response(
         "attempts": attempts,
     }
     cls = error_class(response.status, code)
+    if cls is ConflictError and response.method == "POST" and response.path is not None \
+            and _GENERATE.match(response.path):
+        cls = ContentConflictError
     text = redact(message, secrets)
     if issubclass(cls, RateLimitError):
         return cls(text, retry_after=retry_after, **kwargs)

@@ -27,6 +27,17 @@ from .models.account import (
     WhoAmI,
 )
 from .models.audit_log import AuditEvent
+from .models.content import (
+    ApproveResult,
+    Asset,
+    Container,
+    ContainerProgress,
+    ContainerSummary,
+    ContentGenerateResult,
+    HookList,
+    RejectResult,
+    ReviewPolicy,
+)
 from .models.github import GithubInstallation, GithubInstallUrl, GithubRepo
 from .models.jobs import (
     CancelResult,
@@ -46,6 +57,12 @@ from .models.organizations import (
     OrganizationMigrateResult,
 )
 from .models.projects import Project, ProjectArchiveResult
+from .models.publishing import (
+    CancelPostResult,
+    RescheduleResult,
+    ScheduledPost,
+    ScheduleResult,
+)
 
 __all__ = ["OPERATIONS", "RESULT_TYPES", "JobSpec", "Operation", "find_operation", "operation"]
 
@@ -141,6 +158,8 @@ _INGEST_WEBSITE = JobSpec(result=IngestWebsiteResult,
                           kinds=("project_ingest_website", "ingest_website"))
 _INGEST_APPSTORE = JobSpec(result=IngestAppstoreResult,
                            kinds=("project_ingest_appstore", "ingest_appstore"))
+
+_CONTENT_GENERATE = JobSpec(result=ContentGenerateResult, kinds=("content_generate",))
 
 # The table: one constant per operation, areas in the order of ``operations.tsv``.
 
@@ -280,10 +299,91 @@ JOBS_GET = _op("jobs.get", "getJob", "GET", "/v1/jobs/{jobId}", JobSnapshot)
 JOBS_CANCEL = _op("jobs.cancel", "cancelJob", "POST", "/v1/jobs/{jobId}/cancel", CancelResult)
 
 # -- Content -------------------------------------------------------------------------------
+_REMIX_BODY = ("tiktokVideoId", "socialAccountId", "influencerId")
+CONTENT_GENERATE = _op(
+    "content.generate", "generateContent", "POST", "/v1/projects/{projectId}/content",
+    JobSnapshot, job=_CONTENT_GENERATE, idempotent=True,
+    body=("id", "projectLayerId", "format", "variantCount", "brief"))
+CONTENT_LIST = _op(
+    "content.list", "listContainers", "GET", "/v1/projects/{projectId}/content",
+    ContainerSummary, query=("status", "format", "creativeType", "since", "until"),
+    max_limit=200)
+CONTENT_VIDEO_REMIX = _op(
+    "content.video_remix", "generateVideoRemix", "POST",
+    "/v1/projects/{projectId}/content/video-remix", JobSnapshot, job=_CONTENT_GENERATE,
+    idempotent=True, body=_REMIX_BODY)
+CONTENT_SLIDESHOW_REMIX = _op(
+    "content.slideshow_remix", "generateSlideshowRemix", "POST",
+    "/v1/projects/{projectId}/content/slideshow-remix", JobSnapshot, job=_CONTENT_GENERATE,
+    idempotent=True, body=_REMIX_BODY)
+CONTENT_UGC_REMIX = _op(
+    "content.ugc_remix", "generateUgcRemix", "POST", "/v1/projects/{projectId}/content/ugc-remix",
+    JobSnapshot, job=_CONTENT_GENERATE, idempotent=True,
+    body=("socialAccountId", "influencerId", "hook", "mediaId"))
+CONTENT_SLIDESHOW_BUILDER = _op(
+    "content.slideshow_builder", "generateSlideshowBuilder", "POST",
+    "/v1/projects/{projectId}/content/slideshow-builder", JobSnapshot, job=_CONTENT_GENERATE,
+    idempotent=True, body=("hook", "socialAccountId", "influencerId"))
+CONTENT_SOURCE_RECOMMENDATIONS = _op(
+    "content.source_recommendations", "listSourceRecommendations", "GET",
+    "/v1/projects/{projectId}/content/source-recommendations", dict,
+    query=("keyword", "kind"), max_limit=50)
+CONTENT_HOOKS = _op(
+    "content.hooks", "listHooks", "GET", "/v1/projects/{projectId}/content/hooks", HookList)
+CONTENT_CREATE_UPLOAD = _op(
+    "content.create_upload", "createUploadSession", "POST",
+    "/v1/projects/{projectId}/content/uploads", dict, idempotent=True,
+    body=("files", "grouping"))
+CONTENT_GET = _op("content.get", "getContainer", "GET", "/v1/content/{containerId}", Container)
+CONTENT_PROGRESS = _op(
+    "content.progress", "getContainerProgress", "GET", "/v1/content/{containerId}/progress",
+    ContainerProgress)
+CONTENT_ASSET = _op(
+    "content.asset", "getAsset", "GET", "/v1/content/{containerId}/assets/{assetId}", Asset)
+CONTENT_REGENERATE = _op(
+    "content.regenerate", "regenerateContainer", "POST", "/v1/content/{containerId}/regenerate",
+    JobSnapshot, job=_CONTENT_GENERATE, idempotent=True,
+    body=("brief", "references", "preserveAssets"))
+CONTENT_CLONE_FROM_POST = _op(
+    "content.clone_from_post", "cloneFromPost", "POST",
+    "/v1/content/{containerId}/clone-from-post", JobSnapshot, job=_CONTENT_GENERATE,
+    idempotent=True, body=("projectId", "projectLayerId", "sourcePlatformPostId", "mode",
+                           "variations", "overrides"))
 
 # -- Approval ------------------------------------------------------------------------------
+CONTENT_APPROVE = _op(
+    "content.approve", "approveContainer", "POST", "/v1/content/{containerId}/approve",
+    ApproveResult, body=("note",))
+CONTENT_REJECT = _op(
+    "content.reject", "rejectContainer", "POST", "/v1/content/{containerId}/reject",
+    RejectResult, body=("reason",))
+CONTENT_REVIEW_POLICY = _op(
+    "content.review_policy", "getContentReviewPolicy", "GET",
+    "/v1/projects/{projectId}/content-review-policy", ReviewPolicy)
+CONTENT_UPDATE_REVIEW_POLICY = _op(
+    "content.update_review_policy", "patchContentReviewPolicy", "PATCH",
+    "/v1/projects/{projectId}/content-review-policy", ReviewPolicy, body=("policy", "firstN"))
 
 # -- Publishing ----------------------------------------------------------------------------
+CONTENT_SCHEDULE = _op(
+    "content.schedule", "scheduleContainer", "POST", "/v1/content/{containerId}/schedule",
+    ScheduleResult, idempotent=True, body=("scheduledFor", "targets"))
+CONTENT_PUBLISH = _op(
+    "content.publish", "publishContainer", "POST", "/v1/content/{containerId}/publish",
+    ScheduleResult, idempotent=True, body=("targets",))
+SCHEDULED_POSTS_GET = _op(
+    "scheduled_posts.get", "getScheduledPost", "GET", "/v1/scheduled-posts/{scheduledPostId}",
+    ScheduledPost)
+SCHEDULED_POSTS_CANCEL = _op(
+    "scheduled_posts.cancel", "cancelScheduledPost", "DELETE",
+    "/v1/scheduled-posts/{scheduledPostId}", CancelPostResult, body=("reason",))
+SCHEDULED_POSTS_LIST = _op(
+    "scheduled_posts.list", "listScheduledPosts", "GET", "/v1/projects/{projectId}/scheduled-posts",
+    ScheduledPost, query=("status", "socialAccountId", "since", "until"), max_limit=100)
+SCHEDULED_POSTS_RESCHEDULE = _op(
+    "scheduled_posts.reschedule", "reschedulePost", "POST",
+    "/v1/scheduled-posts/{scheduledPostId}/reschedule", RescheduleResult,
+    body=("scheduledFor",))
 
 # -- Influencers ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import attrs
 
-__all__ = ["KindStats", "PollPolicy", "Track"]
+__all__ = ["KindStats", "PollPolicy", "PostPollPolicy", "Track"]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "canceled"})
 
@@ -206,6 +206,26 @@ class KindStats:
         """Learn from a completed job's terminal snapshot."""
         if stage is not None:
             self.final_stage = stage
+
+
+@attrs.frozen(kw_only=True)
+class PostPollPolicy:
+    """Delays between polls of a scheduled post, by its status (README section 5): every
+    30 s while ``queued``, every 5 s while ``publishing`` (and any other status that is
+    not final)."""
+
+    queued: float = attrs.field(default=30.0, validator=_positive)
+    publishing: float = attrs.field(default=5.0, validator=_positive)
+
+    def scaled(self, factor: float) -> PostPollPolicy:
+        """The same policy with every duration multiplied by ``factor``."""
+        if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
+        return PostPollPolicy(queued=self.queued * factor, publishing=self.publishing * factor)
+
+    def delay(self, status: str) -> float:
+        """Seconds to wait before polling a post seen in ``status``."""
+        return self.queued if status == "queued" else self.publishing
 
 
 def is_terminal(status: str) -> bool:

@@ -32,6 +32,7 @@ FAST = ["--time-scale", "5000"]
 @pytest.mark.parametrize("command", [
     [], ["whoami"], ["credits"], ["projects"], ["projects", "list"], ["jobs"], ["jobs", "get"],
     ["jobs", "wait"], ["jobs", "cancel"], ["quickstart"], ["ingest"], ["fake-server"],
+    ["content"], ["content", "generate"],
 ])
 def test_help_of_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """``--help`` works on every command and subcommand, exits 0, and lists the exit codes."""
@@ -416,3 +417,36 @@ def test_library_does_not_import_rich() -> None:
                           timeout=30, check=False)
     assert done.stdout.strip() == "ok", done.stderr
 
+
+
+# -- content ----------------------------------------------------------------------------------
+
+def test_content_generate_on_the_embedded_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """``content generate`` makes the project, shows each stage and names the containers."""
+    assert main(["content", "generate", "--customer-id", "acme_42", "--topic", "Cold brew",
+                 "--variants", "2", *FAST]) == 0
+    out = capsys.readouterr().out
+    assert EMBEDDED.match(out.splitlines()[0])
+    assert re.search(r"^  job_\w+: running generating_visuals", out, re.M)
+    assert 2 == len(re.findall(r"^container cnt_\S+: completed, approval not_required$", out,
+                               re.M))
+    assert "caption: Cold brew" in out
+
+
+@pytest.mark.anyio
+async def test_content_generate_prints_json_and_exits_4_on_a_failed_job(
+        fake: FakeLayers, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json`` prints the job and its containers; a failed generation exits 4."""
+    async with fake.client() as layers:
+        project = await layers.projects.create(name="Acme", timezone="UTC")
+    common = ["--base-url", fake.base_url, *POLL, "--json"]
+    assert await run(["content", "generate", project.id, "--format", "ugc_remix",
+                      *common]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert "completed" == printed["job"]["status"]
+    assert [printed["job"]["containerId"]] == [c["id"] for c in printed["containers"]]
+    assert "ugc-remix" == printed["containers"][0]["format"]
+    fake.script_job(outcome="failed", error_code="GENERATION_FAILED")
+    assert await run(["content", "generate", project.id, *common]) == 4
+    assert "failed" == json.loads(capsys.readouterr().out)["job"]["status"]
+    assert await run(["content", "generate", "--customer-id", "nobody", *common]) == 2

@@ -222,6 +222,33 @@ def build_parser() -> argparse.ArgumentParser:
                       "ask a job to stop at its next stage boundary")
     cancel.add_argument("job_id", metavar="JOB_ID")
 
+    content = commands.add_parser("content", help="generate content and wait for it",
+                                  description="Content generation. Every generate call "
+                                              "reserves credits on the real API.",
+                                  epilog=_EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    content_commands = content.add_subparsers(title="commands", dest="content_command",
+                                              metavar="COMMAND", required=True)
+    generate = _command(content_commands, "generate", _commands.content_generate,
+                        "generate content for a project and wait, showing its progress "
+                        "(exit 4 unless the job completed)")
+    which = generate.add_mutually_exclusive_group(required=True)
+    which.add_argument("project_id", metavar="PROJECT_ID", nargs="?",
+                       help="the project (prj_...)")
+    which.add_argument("--customer-id", metavar="ID",
+                       help="the project with this customerExternalId (created on the "
+                            "embedded server when missing)")
+    generate.add_argument("--format", default="auto",
+                          choices=("auto", "video_remix", "slideshow_remix", "ugc_remix"),
+                          help="format (default %(default)s)")
+    generate.add_argument("--variants", type=int, choices=range(1, 6), metavar="N",
+                          help="containers to make, 1 to 5 (default 1)")
+    generate.add_argument("--topic", help="brief: topic")
+    generate.add_argument("--angle", help="brief: angle")
+    generate.add_argument("--cta", help="brief: call to action")
+    generate.add_argument("--timeout", type=_non_negative_float, metavar="SECONDS",
+                          help="give up waiting after SECONDS (exit 4); the job keeps running")
+
     quick = _command(commands, "quickstart", _commands.quickstart,
                      "whoami, create a project, register GitHub, ingest a repo, wait, show the PR",
                      description="The Layers quickstart, call by call: whoami; find or create "

@@ -1,4 +1,4 @@
-"""The small commands: whoami, credits, projects, jobs, quickstart, fake-server."""
+"""The small commands: whoami, credits, projects, jobs, content, quickstart, fake-server."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ from ._common import (
 from ._rows import idempotency_key, is_repo_full_name
 
 __all__ = [
+    "content_generate",
     "credits",
     "fake_server",
     "jobs_cancel",
@@ -162,6 +163,55 @@ async def jobs_cancel(args: argparse.Namespace, out: Output) -> int:
     else:
         stage = f" (stage {answer.stage})" if answer.stage else ""
         out.line(f"cancel of {answer.job_id} not accepted: {answer.reason}{stage}")
+    return 0
+
+
+async def content_generate(args: argparse.Namespace, out: Output) -> int:
+    """Generate content for a project and wait for it, showing its stage and progress.
+
+    The project is PROJECT_ID or the one of ``--customer-id`` (on the embedded server a
+    missing one is created, so the command runs on its own). Exit 4 unless the job completed.
+    """
+    async with connect(args, out, spends_credits=True) as session:
+        layers = session.layers
+        project_id = args.project_id
+        if project_id is None:
+            project = await layers.projects.find(args.customer_id)
+            if project is None and not session.embedded:
+                raise UsageError(f"no project has customerExternalId {args.customer_id!r}")
+            if project is None:
+                project = await layers.projects.create(
+                    name=args.customer_id, customer_external_id=args.customer_id,
+                    timezone="UTC")
+            project_id = project.id
+        brief = {name: value for name, value in (("topic", args.topic), ("angle", args.angle),
+                                                  ("cta", args.cta)) if value is not None}
+        try:
+            job = await layers.content.generate(project_id, format=args.format,
+                                                variant_count=args.variants,
+                                                brief=brief or None)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            with out.job_progress(job.id) as progress:
+                result = await job.wait(timeout=args.timeout, on_progress=progress.update)
+        except JobError as exc:
+            if args.json and exc.snapshot is not None:
+                out.json({"job": exc.snapshot, "containers": []})
+            raise
+        containers = [await layers.content.get(each) for each in result.containers]
+    if args.json:
+        out.json({"job": job.snapshot, "containers": containers})
+        return 0
+    if job.snapshot is not None:
+        _print_snapshot(out, job.snapshot, result=False)
+    for container in containers:
+        out.line(f"container {container.id}: {container.status}, "
+                 f"approval {container.approval_status}")
+        if container.caption:
+            out.line(f"  caption: {container.caption}")
+        for asset in container.assets:
+            out.line(f"  {asset.kind}: {asset.url}")
     return 0
 
 

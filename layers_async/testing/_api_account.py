@@ -47,8 +47,9 @@ async def whoami(request: web.Request) -> web.StreamResponse:
 
 
 async def get_credits(request: web.Request) -> web.StreamResponse:
-    """GET /v1/credits: the wallet (nothing is ever reserved in the fake)."""
+    """GET /v1/credits: the wallet; running generations hold ``reservedCredits``."""
     state, org, _ = caller(request)
+    state.settle(org)
     return json_response(wallet_json(state, org))
 
 
@@ -62,7 +63,8 @@ def included_credits(org: Org) -> int:
 
 
 def wallet_json(state: State, org: Org) -> dict[str, Any]:
-    """The CreditWallet object of ``org``."""
+    """The CreditWallet object of ``org`` (running generations hold ``reservedCredits``)."""
+    reserved = org.content.reserved
     now = state.clock.wall(state.clock.now())
     start = datetime(now.year, now.month, 1, tzinfo=UTC)
     end = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
@@ -70,10 +72,10 @@ def wallet_json(state: State, org: Org) -> dict[str, Any]:
     return {
         "organizationId": org.id,
         "balance": org.credits,
-        "available": max(org.credits, 0),
+        "available": max(org.credits - reserved, 0),
         "includedRemaining": included,
         "prepaidBalance": org.credits - included,
-        "reservedCredits": 0,
+        "reservedCredits": reserved,
         "includedThisPeriod": 1000,
         "usedThisPeriod": 400,
         "currentPeriod": {

@@ -15,6 +15,7 @@ from ._api_projects import project_or_404
 from ._context import caller
 from ._errors import ApiError, json_response, not_found
 from ._jobs import (
+    CONTENT_GENERATE,
     INGEST_APPSTORE,
     INGEST_GITHUB,
     INGEST_WEBSITE,
@@ -44,6 +45,10 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
         "locationUrl": job.location_url,
         "startedAt": state.clock.iso(job.started_at),
     }
+    made = job.result.get("containerIds") if job.kind == CONTENT_GENERATE else None
+    if isinstance(made, list) and made:  # the same pointers as the 202 envelope
+        body["containerId"] = made[0]
+        body["containerIds"] = list(made)
     if view.finished_at is not None:
         body["finishedAt"] = state.clock.iso(view.finished_at)
     if view.status == "completed":

@@ -313,7 +313,7 @@ async def archive_organization(request: web.Request) -> web.StreamResponse:
     if child.archive_result is not None:
         return json_response(child.archive_result)
     now = state.clock.now()
-    reclaimed = max(child.credits, 0)  # nothing is ever reserved in the fake
+    reclaimed = max(child.credits - child.content.reserved, 0)  # running generations keep theirs
     if reclaimed:
         _move(state, child, parent, reclaimed, "adjustment")
     revoked = 0
@@ -413,6 +413,7 @@ async def migrate_organizations(request: web.Request) -> web.StreamResponse:
 async def get_child_credits(request: web.Request) -> web.StreamResponse:
     """GET /v1/organizations/{orgId}/credits: the child's wallet."""
     state, _, child = _child(request)
+    state.settle(child)
     return json_response(wallet_json(state, child))
 
 

@@ -43,6 +43,10 @@ class Clock:
         """The UTC datetime an API instant corresponds to."""
         return datetime.fromtimestamp(self._wall_origin + (api_time - self._api_origin), UTC)
 
+    def from_wall(self, stamp: datetime) -> float:
+        """The API instant an aware UTC datetime corresponds to (inverse of ``wall``)."""
+        return stamp.timestamp() - self._wall_origin + self._api_origin
+
     def iso(self, api_time: float) -> str:
         """ISO 8601 with milliseconds and ``Z`` (the form most examples print)."""
         stamp = self.wall(api_time)

@@ -19,6 +19,7 @@ class Fault:
 
     status: int | None = None
     drop: bool = False
+    after: bool = False
     delay: float | None = None
     body: str | None = None
     retry_after: int | None = None
@@ -51,6 +52,7 @@ class Faults:
         *,
         status: int | None = None,
         drop: bool = False,
+        after: bool = False,
         delay: float | None = None,
         body: str | None = None,
         retry_after: int | None = None,
@@ -66,14 +68,18 @@ class Faults:
         plus ``Retry-After`` for 429, or ``code``); ``drop`` closes the connection unanswered;
         ``body`` (``"malformed"`` or ``"truncated"``) answers 200 with broken JSON; ``delay``
         waits that many API seconds first (alone, the request then proceeds normally).
-        ``share`` fires on that fraction of matching requests (seeded). A fault that fires
-        stops the request before the handler, so nothing is created. Note that aiohttp's
+        ``drop=True, after=True`` is a lost answer: the request is applied (and its answer
+        stored for Idempotency-Key replays), then the connection closes unanswered.
+        ``share`` fires on that fraction of matching requests (seeded). Any other fault that
+        fires stops the request before the handler, so nothing is created. Note that aiohttp's
         client resends an idempotent request (GET, DELETE, ...) once after a dropped
         connection, so ``times=2`` is what makes a dropped GET fail.
         """
         outcomes = sum((status is not None, drop, body is not None))
         if outcomes > 1:
             raise ValueError("give at most one of status, drop and body")
+        if after and not drop:
+            raise ValueError("after=True goes with drop=True")
         if outcomes == 0 and delay is None:
             raise ValueError("give status, drop, body or delay")
         if status is not None and not 400 <= status <= 599:
@@ -93,6 +99,7 @@ class Faults:
         fault = Fault(
             status=status,
             drop=drop,
+            after=after,
             delay=delay,
             body=body,
             retry_after=retry_after,

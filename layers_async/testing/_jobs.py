@@ -16,6 +16,7 @@ import attrs
 INGEST_GITHUB = "ingest_github"
 INGEST_WEBSITE = "project_ingest_website"
 INGEST_APPSTORE = "project_ingest_appstore"  # inferred: the docs print no kind for this job
+CONTENT_GENERATE = "content_generate"
 
 #: Stages and the share of the job's duration each one takes (shares are inferred).
 STAGES: Mapping[str, tuple[tuple[str, float], ...]] = {
@@ -28,6 +29,7 @@ STAGES: Mapping[str, tuple[tuple[str, float], ...]] = {
     ),
     INGEST_WEBSITE: (("fetching", 1.0),),
     INGEST_APPSTORE: (("scraping", 1.0),),
+    CONTENT_GENERATE: (("queued", 0.10), ("generating_visuals", 0.70), ("finalizing", 0.20)),
 }
 
 #: The quickstart's spellings (older docs): the GitHub ingest is printed as another kind and
@@ -55,6 +57,7 @@ DURATIONS: Mapping[str, tuple[float, float]] = {
     INGEST_GITHUB: (90.0, 240.0),
     INGEST_WEBSITE: (3.0, 10.0),
     INGEST_APPSTORE: (4.0, 6.0),
+    CONTENT_GENERATE: (60.0, 200.0),
 }
 
 OUTCOMES = frozenset({"completed", "failed", "canceled"})

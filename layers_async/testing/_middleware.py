@@ -7,6 +7,7 @@ lower modules, so nothing below ``_context`` imports the pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -128,6 +129,9 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     if fault.delay:
         await state.clock.sleep(fault.delay)
+    if fault.drop and fault.after:
+        with contextlib.suppress(ApiError):  # applied (and stored for replays), answer lost
+            await handler(request)
     if fault.drop:
         ctx.dropped = True
         if request.transport is not None:

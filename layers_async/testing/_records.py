@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ._clock import Clock
+from ._content import ContentBook
 
 KEY_PATTERN = re.compile(r"^lp_(live|test)_([A-Z0-9]{16})_([A-Za-z0-9_-]{43})$")
 
@@ -190,3 +191,4 @@ class Org:
     period: tuple[int, int] | None = None  # (year, month) that period_used counts
     period_used: int = 0
     audit: list[tuple[int, dict[str, Any]]] = attrs.Factory(list)  # (seq, event), oldest first
+    content: ContentBook = attrs.Factory(ContentBook)

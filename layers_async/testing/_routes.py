@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import _api_account as account
+from . import _api_content as content
 from . import _api_github as github
 from . import _api_jobs as jobs
 from . import _api_organizations as orgs
@@ -291,6 +292,62 @@ ROUTES: tuple[RouteSpec, ...] = (
         WRITE_LIGHT,
     ),
     _route("GET", "/v1/audit-log", list_audit_log, "listAuditLog", None, READ_LIGHT),
+    # -- Content, Approval, Publishing (issue 12) --
+    *(
+        _route(method, path, handler, operation_id, scope, rate, job=rate == LONG_RUNNING)
+        for method, path, handler, operation_id, scope, rate in (
+            ("POST", "/v1/projects/{projectId}/content", content.generate_content,
+             "generateContent", "content:write", LONG_RUNNING),
+            ("GET", "/v1/projects/{projectId}/content", content.list_containers,
+             "listContainers", "content:read", READ_LIGHT),
+            ("POST", "/v1/projects/{projectId}/content/video-remix", content.video_remix,
+             "generateVideoRemix", "content:write", LONG_RUNNING),
+            ("POST", "/v1/projects/{projectId}/content/slideshow-remix", content.slideshow_remix,
+             "generateSlideshowRemix", "content:write", LONG_RUNNING),
+            ("POST", "/v1/projects/{projectId}/content/ugc-remix", content.ugc_remix,
+             "generateUgcRemix", "content:write", LONG_RUNNING),
+            ("POST", "/v1/projects/{projectId}/content/slideshow-builder",
+             content.slideshow_builder, "generateSlideshowBuilder", "content:write",
+             LONG_RUNNING),
+            ("GET", "/v1/projects/{projectId}/content/source-recommendations",
+             content.source_recommendations, "listSourceRecommendations", "content:read",
+             READ_LIGHT),
+            ("GET", "/v1/projects/{projectId}/content/hooks", content.list_hooks, "listHooks",
+             "content:read", READ_LIGHT),
+            ("POST", "/v1/projects/{projectId}/content/uploads", content.create_upload,
+             "createUploadSession", "content:write", WRITE_LIGHT),
+            ("GET", "/v1/content/{containerId}", content.get_container, "getContainer",
+             "content:read", READ_LIGHT),
+            ("GET", "/v1/content/{containerId}/progress", content.get_progress,
+             "getContainerProgress", "content:read", READ_LIGHT),
+            ("GET", "/v1/content/{containerId}/assets/{assetId}", content.get_asset, "getAsset",
+             "content:read", READ_LIGHT),
+            ("POST", "/v1/content/{containerId}/regenerate", content.regenerate,
+             "regenerateContainer", "content:write", LONG_RUNNING),
+            ("POST", "/v1/content/{containerId}/clone-from-post", content.clone_from_post,
+             "cloneFromPost", "content:write", LONG_RUNNING),
+            ("POST", "/v1/content/{containerId}/approve", content.approve, "approveContainer",
+             "content:approve", WRITE_LIGHT),
+            ("POST", "/v1/content/{containerId}/reject", content.reject, "rejectContainer",
+             "content:approve", WRITE_LIGHT),
+            ("GET", "/v1/projects/{projectId}/content-review-policy", content.get_review_policy,
+             "getContentReviewPolicy", None, READ_LIGHT),
+            ("PATCH", "/v1/projects/{projectId}/content-review-policy",
+             content.patch_review_policy, "patchContentReviewPolicy", None, WRITE_LIGHT),
+            ("POST", "/v1/content/{containerId}/schedule", content.schedule, "scheduleContainer",
+             "publish:write", WRITE_LIGHT),
+            ("POST", "/v1/content/{containerId}/publish", content.publish, "publishContainer",
+             "publish:write", WRITE_LIGHT),
+            ("GET", "/v1/scheduled-posts/{scheduledPostId}", content.get_post, "getScheduledPost",
+             "publish:read", READ_LIGHT),
+            ("DELETE", "/v1/scheduled-posts/{scheduledPostId}", content.cancel_post,
+             "cancelScheduledPost", "publish:write", WRITE_LIGHT),
+            ("GET", "/v1/projects/{projectId}/scheduled-posts", content.list_posts,
+             "listScheduledPosts", "publish:read", READ_LIGHT),
+            ("POST", "/v1/scheduled-posts/{scheduledPostId}/reschedule", content.reschedule_post,
+             "reschedulePost", "publish:write", WRITE_LIGHT),
+        )
+    ),
 )
 
 

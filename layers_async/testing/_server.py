@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from ._api_jobs import job_json
 from ._api_organizations import charge
 from ._clock import Clock
+from ._content import POST_OUTCOMES, SocialAccount
 from ._errors import ApiError
 from ._faults import Faults
 from ._jobs import (
@@ -84,6 +86,17 @@ class FakeLayers:
 
     ``job_duration`` (API seconds) fixes how long every job started over HTTP takes, unless a
     ``script_job`` says otherwise; ``None`` draws it from the documented range per kind.
+
+    Content (README sections 5, 8, 12.4): generate calls start ``content_generate`` jobs
+    (60-200 API s unless ``job_duration``) that make containers, reserve the per-format
+    estimate at the start (``reservedCredits``, ``available`` in ``GET /v1/credits``; 402
+    ``BILLING_EXHAUSTED`` when short) and charge it at completion (a failed or canceled job
+    releases it). The project's review policy gates publishing: publish-now of pending content
+    answers 403 ``APPROVAL_REQUIRED``, scheduling it 202 ``blocked_on_approval`` (promoted on
+    approve), rejected content 409 ``CONTENT_REJECTED``. Posts are ``queued`` until their
+    ``scheduledFor``, ``publishing`` for 6 s, then ``published`` (or ``failed``, see
+    ``connect_social_account``); ``utcnow()`` is the fake's wall clock for a ``scheduledFor``.
+    The details are in ``_api_content``'s docstring.
 
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
@@ -220,6 +233,7 @@ class FakeLayers:
             AsyncLayers,
             Pacing,
             PollPolicy,
+            PostPollPolicy,
             RetryPolicy,
         )  # import inside: avoids a cycle
 
@@ -228,6 +242,7 @@ class FakeLayers:
             "api_key": self.api_key,
             "base_url": self.base_url,
             "poll": PollPolicy().scaled(factor),
+            "post_poll": PostPollPolicy().scaled(factor),
             "retry": RetryPolicy().scaled(factor),
             # Loopback answers within milliseconds: a 5 ms latency allowance is plenty.
             "pacing": Pacing(latency=0.005).scaled(factor),
@@ -348,6 +363,11 @@ class FakeLayers:
         """Current API time in seconds."""
         return self._clock.now()
 
+    def utcnow(self) -> datetime:
+        """The fake's current UTC wall time: it runs ``time_scale`` times faster than yours
+        (and jumps with ``advance``), so compute a ``scheduled_for`` from it."""
+        return self._clock.wall(self._clock.now())
+
     def advance(self, seconds: float) -> None:
         """Jump API time forward (use instead of sleeping)."""
         self._clock.advance(seconds)
@@ -437,6 +457,46 @@ class FakeLayers:
             raise KeyError(job_id)
         self._state.settle(self._state.orgs[job.org_id])
         return job_json(self._state, job)
+
+    # -- content and publishing ------------------------------------------------------------
+
+    def connect_social_account(
+        self,
+        project_id: str,
+        *,
+        platform: str = "tiktok",
+        display_name: str = "@acmecoffee",
+        outcome: str = "published",
+        organization_id: str | None = None,
+    ) -> str:
+        """Connect a social account to a project (no OAuth) and return its ``sa_`` id.
+
+        Publishing needs one: schedule and publish targets name it by this id. ``outcome``
+        is what every post to it ends as, ``"published"`` or ``"failed"``. A test helper:
+        the social-accounts operations (a later issue) make the same records over OAuth.
+        """
+        if outcome not in POST_OUTCOMES:
+            raise ValueError(f"outcome must be one of {POST_OUTCOMES}")
+        org = self._org(organization_id)
+        project = self._state.find_project(org, project_id)
+        if project is None:
+            raise ValueError(f"no project {project_id!r} in organization {org.id}")
+        account = SocialAccount(
+            id=self._state.ids.id("sa"),
+            project_id=project.id,
+            platform=platform,
+            display_name=display_name,
+            connected_at=self._clock.now(),
+            outcome=outcome,
+        )
+        org.content.accounts[account.id] = account
+        return account.id
+
+    def reserved_credits(self, organization_id: str | None = None) -> int:
+        """Credits the organization's running generations hold right now."""
+        org = self._org(organization_id)
+        self._state.settle(org)
+        return org.content.reserved
 
     # -- helpers -------------------------------------------------------------------------------
 

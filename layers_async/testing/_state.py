@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._clock import Clock
 from ._ids import Ids
 from ._jobs import (
+    CONTENT_GENERATE,
     DURATIONS,
     INGEST_APPSTORE,
     INGEST_GITHUB,
@@ -321,6 +322,9 @@ class State:
         return max(org.running[0][0] - self.clock.now(), 0.0)
 
     def _apply_effects(self, org: Org, job: JobRecord, status: str, finished_at: float) -> None:
+        if job.kind == CONTENT_GENERATE:
+            org.credits -= org.content.settle(job.id, status, finished_at)
+            return
         project = org.projects.get(job.project_id)
         if project is None:
             return
