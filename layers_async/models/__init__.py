@@ -12,6 +12,13 @@ from .account import (
     WhoAmI,
 )
 from .github import GithubAccount, GithubInstallation, GithubInstallUrl, GithubRepo
+from .influencers import (
+    AgeRange,
+    Gender,
+    Influencer,
+    InfluencerDeleteResult,
+    InfluencerStatus,
+)
 from .jobs import (
     CancelResult,
     IngestAppstoreResult,
@@ -22,6 +29,21 @@ from .jobs import (
     JobSnapshot,
     JobStatus,
 )
+from .keywords import (
+    Hashtag,
+    KeywordBank,
+)
+from .media import (
+    AppMediaKind,
+    MediaAsset,
+    MediaKind,
+    MediaPresign,
+)
+from .metrics import (
+    Metrics,
+    TopPerformer,
+    TopPerformers,
+)
 from .projects import (
     BrandContext,
     IngestSourceState,
@@ -30,21 +52,50 @@ from .projects import (
     ProjectArchiveResult,
     ProjectStatus,
 )
+from .sdk_apps import (
+    SdkApp,
+    SdkDependency,
+    SdkEnvVar,
+    SdkInstallSpec,
+    SdkPlatform,
+    SdkPlatformSpec,
+)
+from .social import (
+    LeasedAccount,
+    LeasedAccounts,
+    LeaseRequest,
+    LeaseRequestStatus,
+    OAuthFailure,
+    OAuthState,
+    OAuthStatus,
+    OAuthUrl,
+    SocialAccount,
+    SocialAccountRevokeResult,
+    SocialAccountStatus,
+    SocialPlatform,
+)
 
 __all__ = [
+    "AgeRange",
     "ApiKey",
     "ApiKeyDeleteResult",
     "ApiKeyKillResult",
     "ApiKeyRotateResult",
+    "AppMediaKind",
     "BrandContext",
     "CancelResult",
     "CreditEvent",
     "CreditPeriod",
     "Credits",
+    "Gender",
     "GithubAccount",
     "GithubInstallUrl",
     "GithubInstallation",
     "GithubRepo",
+    "Hashtag",
+    "Influencer",
+    "InfluencerDeleteResult",
+    "InfluencerStatus",
     "IngestAppstoreResult",
     "IngestGithubResult",
     "IngestSourceState",
@@ -54,9 +105,34 @@ __all__ = [
     "JobKind",
     "JobSnapshot",
     "JobStatus",
+    "KeywordBank",
+    "LeaseRequest",
+    "LeaseRequestStatus",
+    "LeasedAccount",
+    "LeasedAccounts",
+    "MediaAsset",
+    "MediaKind",
+    "MediaPresign",
+    "Metrics",
+    "OAuthFailure",
+    "OAuthState",
+    "OAuthStatus",
+    "OAuthUrl",
     "Project",
     "ProjectArchiveResult",
     "ProjectStatus",
     "RateLimitTier",
+    "SdkApp",
+    "SdkDependency",
+    "SdkEnvVar",
+    "SdkInstallSpec",
+    "SdkPlatform",
+    "SdkPlatformSpec",
+    "SocialAccount",
+    "SocialAccountRevokeResult",
+    "SocialAccountStatus",
+    "SocialPlatform",
+    "TopPerformer",
+    "TopPerformers",
     "WhoAmI",
 ]
