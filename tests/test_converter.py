@@ -20,14 +20,23 @@ from layers_async import (
     DecodeError,
     GithubInstallation,
     GithubRepo,
+    Influencer,
+    InfluencerDeleteResult,
     IngestGithubResult,
     JobKind,
     JobSnapshot,
     JobStatus,
+    KeywordBank,
+    LeasedAccount,
+    LeaseRequest,
+    OAuthStatus,
+    OAuthUrl,
     Project,
     ProjectArchiveResult,
     Response,
     Secret,
+    SocialAccount,
+    SocialAccountRevokeResult,
     WhoAmI,
 )
 from layers_async._converter import decode, structure, unstructure
@@ -53,8 +62,18 @@ MODELS: dict[str, type[Any]] = {
     "seed.ingest.github.accepted": JobSnapshot,
     "seed.jobs.get.": JobSnapshot,
     "jobs.cancel.": CancelResult,
+    "influencers.get.": Influencer,
+    "influencers.delete.": InfluencerDeleteResult,
+    "keywords.list.": KeywordBank,
+    "leased-accounts.list.item": LeasedAccount,
+    "leased-accounts.request.get.": LeaseRequest,
+    "social-accounts.list.item": SocialAccount,
+    "social-accounts.revoke.": SocialAccountRevokeResult,
+    "social.oauth-status.": OAuthStatus,
+    "social.oauth-url.response": OAuthUrl,
 }
-PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo}
+PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo,
+                               "influencers.list.": Influencer}
 
 
 def example_files() -> list[Path]:

@@ -23,6 +23,7 @@ from ._jobs import (
 )
 from ._ratelimit import DailyWrites, RateLimiter
 from ._records import KEY_PATTERN, KeyRecord, Org, Project
+from ._rest_state import RestWorld
 from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class State:
         self.scripts: deque[JobScript] = deque()
         self.idempotency: dict[tuple[str, str, str, str, str], StoredResponse] = {}
         self._heap_counter = 0
+        self.rest = RestWorld(random.Random(f"layers-fake-upload:{seed}").randbytes(32))
         self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
 
     # -- organizations and keys -------------------------------------------------------------
