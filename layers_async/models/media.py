@@ -36,7 +36,7 @@ class MediaAsset:
     media_id: str
     asset_id: str | None = None
     url: str | None = None
-    kind: MediaKind | AppMediaKind | str | None = None
+    kind: MediaKind | str | None = None  # app-media kinds (AppMediaKind) stay plain str
     content_type: str | None = None
     mime_type: str | None = None
 

@@ -1,6 +1,6 @@
 """Handlers: social OAuth hand-offs, connected accounts, leased accounts, and metrics.
 
-An OAuth state stays ``pending`` until a test hook completes or fails it, or until 30 API
+An OAuth state stays ``pending`` until a test hook completes or fails it, or until 120 API
 seconds pass (it then completes by itself; inferred) or it expires (10 min, inferred: then
 ``failed``). Lease requests stay ``requested`` until a test hook assigns or rejects them.
 """

@@ -13,7 +13,7 @@ import attrs
 #: or expires (API seconds; all inferred, the docs print none of them).
 PRESIGN_TTL = 900.0
 OAUTH_TTL = 600.0
-OAUTH_AUTO_COMPLETE = 30.0
+OAUTH_AUTO_COMPLETE = 120.0
 
 
 @attrs.define(kw_only=True, eq=False)
