@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from aiohttp import web
 
 from ._api_jobs import job_json
@@ -177,10 +178,14 @@ class FakeLayers:
         """Stop serving; open connections are closed."""
         runner, self._runner = self._runner, None
         uploads, self._upload_runner = self._upload_runner, None
-        if uploads is not None:
-            await uploads.cleanup()
-        if runner is not None:
-            await runner.cleanup()
+        # Shielded: a cancelled caller must still close both sites (no listening socket leaks).
+        with anyio.CancelScope(shield=True):
+            try:
+                if uploads is not None:
+                    await uploads.cleanup()
+            finally:
+                if runner is not None:
+                    await runner.cleanup()
 
     async def __aenter__(self) -> FakeLayers:
         await self.start()
