@@ -12,7 +12,7 @@ import attrs
 
 from ._config import AuthMode, ClientConfig, check_organization
 from ._converter import decode
-from ._http import DEFAULT_TIMEOUT, Request, Response, Timeout
+from ._http import DEFAULT_TIMEOUT, FileBody, Request, Response, Timeout
 from ._operations import WHOAMI
 from ._pacing import Pacer, Pacing
 from ._pipeline import Connection, ConnectionState, Pipeline
@@ -25,10 +25,16 @@ from .resources.account import ApiKeys, Credits
 from .resources.audit_log import AuditLog
 from .resources.content import Content, ScheduledPosts
 from .resources.github import Github
+from .resources.influencers import Influencers
 from .resources.ingest import Ingest
 from .resources.jobs import Jobs
+from .resources.keywords import Keywords
+from .resources.media import Media
+from .resources.metrics import Metrics
 from .resources.organizations import Organizations
 from .resources.projects import Projects
+from .resources.sdk_apps import SdkApps
+from .resources.social import LeasedAccountsResource, SocialAccounts
 
 __all__ = ["AsyncLayers"]
 
@@ -100,6 +106,13 @@ class AsyncLayers:
         self.audit_log = AuditLog(pipeline, scheduler)
         self.content = Content(pipeline, scheduler)
         self.scheduled_posts = ScheduledPosts(pipeline, scheduler)
+        self.sdk_apps = SdkApps(pipeline, scheduler)
+        self.keywords = Keywords(pipeline, scheduler)
+        self.media = Media(pipeline, scheduler)
+        self.influencers = Influencers(pipeline, scheduler)
+        self.metrics = Metrics(pipeline, scheduler)
+        self.social_accounts = SocialAccounts(pipeline, scheduler)
+        self.leased_accounts = LeasedAccountsResource(pipeline, scheduler)
 
     def with_options(self, *, organization: str | None = _UNCHANGED,
                      timeout: float | Timeout | None = _UNCHANGED,
@@ -190,7 +203,7 @@ class AsyncLayers:
         """The request for one logical call (see :meth:`ClientConfig.build_request`)."""
         return self._pipeline.build(method, path, **options)
 
-    def build_external(self, method: str, url: str, *, body: bytes | None = None,
+    def build_external(self, method: str, url: str, *, body: bytes | FileBody | None = None,
                        headers: Mapping[str, str] | None = None,
                        timeout: float | Timeout | None = None) -> Request:
         """A request to a host other than the API (a presigned upload URL): it never

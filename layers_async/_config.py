@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._http import DEFAULT_TIMEOUT, SECRET_HEADERS, Request, Timeout, build_url, encode_json
+from ._http import (
+    DEFAULT_TIMEOUT,
+    SECRET_HEADERS,
+    FileBody,
+    Request,
+    Timeout,
+    build_url,
+    encode_json,
+)
 from ._idempotency import check_idempotency_key
 from ._poll import PollPolicy, PostPollPolicy
 from ._retry import RetryPolicy
@@ -190,7 +198,7 @@ class ClientConfig:
             endpoint_class=rate_class or ("read-light" if method == "GET" else "write-light"),
         )
 
-    def build_external(self, method: str, url: str, *, body: bytes | None = None,
+    def build_external(self, method: str, url: str, *, body: bytes | FileBody | None = None,
                        headers: Mapping[str, str] | None = None,
                        timeout: float | Timeout | None = None) -> Request:
         """A request to a host other than the API (a presigned upload URL).

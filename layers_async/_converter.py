@@ -116,6 +116,10 @@ def _make_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    # A model the docs print no body for decodes itself from the raw mapping (``from_wire``).
+    conv.register_structure_hook_factory(
+        lambda cls: isinstance(cls, type) and hasattr(cls, "from_wire"),
+        lambda cls: lambda value, _: cls.from_wire(value))
     return conv
 
 

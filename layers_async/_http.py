@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-__all__ = ["Request", "Response", "Timeout", "redact"]
+__all__ = ["FileBody", "Request", "Response", "Timeout", "redact"]
 
 #: Headers whose values are secrets: never shown in a repr, a log or a journal.
 SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
@@ -50,6 +50,16 @@ class Timeout:
 DEFAULT_TIMEOUT = Timeout()
 
 
+@attrs.frozen(kw_only=True)
+class FileBody:
+    """A request body streamed from a file: the transport opens ``path`` on every attempt
+    (so a retry re-sends it from the start) and sends ``size`` bytes without reading the
+    file whole into memory."""
+
+    path: str
+    size: int
+
+
 def _headers_repr(headers: Mapping[str, str]) -> str:
     shown = {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
     return repr(shown)
@@ -63,7 +73,7 @@ class Request:
     url: str
     path: str
     headers: Mapping[str, str] = attrs.field(repr=_headers_repr)
-    body: bytes | None = attrs.field(default=None, repr=False)
+    body: bytes | FileBody | None = attrs.field(default=None, repr=False)
     timeout: Timeout = DEFAULT_TIMEOUT
     endpoint_class: str = "read-light"
 

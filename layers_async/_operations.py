@@ -39,6 +39,7 @@ from .models.content import (
     ReviewPolicy,
 )
 from .models.github import GithubInstallation, GithubInstallUrl, GithubRepo
+from .models.influencers import Influencer, InfluencerDeleteResult
 from .models.jobs import (
     CancelResult,
     IngestAppstoreResult,
@@ -46,6 +47,9 @@ from .models.jobs import (
     IngestWebsiteResult,
     JobSnapshot,
 )
+from .models.keywords import KeywordBank
+from .models.media import MediaAsset, MediaPresign
+from .models.metrics import Metrics, TopPerformers
 from .models.organizations import (
     ChildApiKey,
     ChildApiKeyRevokeResult,
@@ -62,6 +66,15 @@ from .models.publishing import (
     RescheduleResult,
     ScheduledPost,
     ScheduleResult,
+)
+from .models.sdk_apps import SdkApp, SdkInstallSpec
+from .models.social import (
+    LeasedAccounts,
+    LeaseRequest,
+    OAuthStatus,
+    OAuthUrl,
+    SocialAccount,
+    SocialAccountRevokeResult,
 )
 
 __all__ = ["OPERATIONS", "RESULT_TYPES", "JobSpec", "Operation", "find_operation", "operation"]
@@ -158,6 +171,7 @@ _INGEST_WEBSITE = JobSpec(result=IngestWebsiteResult,
                           kinds=("project_ingest_website", "ingest_website"))
 _INGEST_APPSTORE = JobSpec(result=IngestAppstoreResult,
                            kinds=("project_ingest_appstore", "ingest_appstore"))
+_INFLUENCER_CREATE = JobSpec(result=dict, kinds=("influencer_create",))
 
 _CONTENT_GENERATE = JobSpec(result=ContentGenerateResult, kinds=("content_generate",))
 
@@ -289,10 +303,38 @@ GITHUB_REPOS = _op(
     query=("search",), max_limit=200)
 
 # -- SDK apps ------------------------------------------------------------------------------
+SDK_APPS_CREATE = _op(
+    "sdk_apps.create", "createSdkApp", "POST", "/v1/projects/{projectId}/sdk-apps", SdkApp,
+    idempotent=True, body=("name", "platform", "bundleId", "androidPackage", "webDomain", "appId"))
+SDK_APPS_UPDATE = _op(
+    "sdk_apps.update", "patchSdkApp", "PATCH", "/v1/projects/{projectId}/sdk-apps/{appId}",
+    SdkApp, body=("name", "bundleId", "androidPackage", "webDomain", "capi", "rotateKey"))
+SDK_APPS_INSTALL_SPEC = _op(
+    "sdk_apps.install_spec", "getSdkInstallSpec", "GET",
+    "/v1/projects/{projectId}/sdk-apps/{appId}/install-spec", SdkInstallSpec,
+    query=("platforms",))
 
 # -- Keywords ------------------------------------------------------------------------------
+KEYWORDS_LIST = _op(
+    "keywords.list", "listKeywords", "GET", "/v1/projects/{projectId}/keywords", KeywordBank)
+#: The docs print no job kind for a keyword refresh: ``keywords_refresh`` is inferred.
+KEYWORDS_REFRESH = _op(
+    "keywords.refresh", "refreshKeywords", "POST", "/v1/projects/{projectId}/keywords/refresh",
+    JobSnapshot, job=JobSpec(result=dict, kinds=("keywords_refresh",)), idempotent=True)
 
 # -- Media ---------------------------------------------------------------------------------
+MEDIA_IMPORT_APP_MEDIA = _op(
+    "media.import_app_media", "uploadAppMedia", "POST", "/v1/projects/{projectId}/app-media",
+    MediaAsset, idempotent=True, body=("kind", "url"))
+MEDIA_UPLOAD_INLINE = _op(
+    "media.upload_inline", "uploadMediaInline", "POST", "/v1/projects/{projectId}/media",
+    MediaAsset, body=("kind", "dataBase64", "mimeType", "filename"))
+MEDIA_PRESIGN = _op(
+    "media.presign", "presignMediaUpload", "POST", "/v1/projects/{projectId}/media/presign",
+    MediaPresign, body=("kind", "filename", "mimeType", "sizeBytes", "checksumSha256"))
+MEDIA_FINALIZE = _op(
+    "media.finalize", "finalizeMediaUpload", "POST", "/v1/projects/{projectId}/media/finalize",
+    MediaAsset, body=("uploadId", "checksumSha256"))
 
 # -- Jobs ----------------------------------------------------------------------------------
 JOBS_GET = _op("jobs.get", "getJob", "GET", "/v1/jobs/{jobId}", JobSnapshot)
@@ -386,12 +428,63 @@ SCHEDULED_POSTS_RESCHEDULE = _op(
     body=("scheduledFor",))
 
 # -- Influencers ---------------------------------------------------------------------------
+INFLUENCERS_CREATE = _op(
+    "influencers.create", "createInfluencer", "POST", "/v1/projects/{projectId}/influencers",
+    JobSnapshot, job=_INFLUENCER_CREATE, idempotent=True,
+    body=("gender", "ageRange", "prompt", "name", "influencerId"))
+INFLUENCERS_LIST = _op(
+    "influencers.list", "listInfluencers", "GET", "/v1/projects/{projectId}/influencers",
+    Influencer, query=("status",), max_limit=100)
+INFLUENCERS_GET = _op(
+    "influencers.get", "getInfluencer", "GET", "/v1/influencers/{influencerId}", Influencer)
+INFLUENCERS_UPDATE = _op(
+    "influencers.update", "patchInfluencer", "PATCH", "/v1/influencers/{influencerId}",
+    Influencer, body=("name", "gender", "ageRange", "brandVoice", "language"),
+    nullable=("ageRange",))
+INFLUENCERS_DELETE = _op(
+    "influencers.delete", "deleteInfluencer", "DELETE", "/v1/influencers/{influencerId}",
+    InfluencerDeleteResult, body=("reason",))
+INFLUENCERS_CLONE = _op(
+    "influencers.clone", "cloneInfluencer", "POST", "/v1/influencers/{influencerId}/clone",
+    JobSnapshot, job=_INFLUENCER_CREATE, idempotent=True,
+    body=("name", "overrides", "newInfluencerId"))
 
 # -- Metrics -------------------------------------------------------------------------------
+METRICS_TOP_PERFORMERS = _op(
+    "metrics.top_performers", "listTopPerformers", "GET",
+    "/v1/projects/{projectId}/top-performers", TopPerformers,
+    query=("metric", "window", "sourceType", "platform", "limit", "includeIneligible"))
+METRICS_GET = _op(
+    "metrics.get", "getMetrics", "GET", "/v1/projects/{projectId}/metrics", Metrics,
+    query=("scope", "id", "metrics", "since", "until", "granularity"))
 
 # -- Social accounts -----------------------------------------------------------------------
+SOCIAL_ACCOUNTS_OAUTH_URL = _op(
+    "social_accounts.oauth_url", "createSocialOAuthUrl", "POST",
+    "/v1/projects/{projectId}/social/oauth-url", OAuthUrl,
+    body=("platform", "returnUrl", "scopes", "usageNote"))
+SOCIAL_ACCOUNTS_OAUTH_STATUS = _op(
+    "social_accounts.oauth_status", "getSocialOAuthStatus", "GET",
+    "/v1/social/oauth-status/{state}", OAuthStatus)
+SOCIAL_ACCOUNTS_LIST = _op(
+    "social_accounts.list", "listSocialAccounts", "GET",
+    "/v1/projects/{projectId}/social-accounts", SocialAccount,
+    query=("platform", "status", "leased"), max_limit=100)
+SOCIAL_ACCOUNTS_REVOKE = _op(
+    "social_accounts.revoke", "revokeSocialAccount", "DELETE",
+    "/v1/social-accounts/{socialAccountId}", SocialAccountRevokeResult)
 
 # -- Leased accounts -----------------------------------------------------------------------
+LEASED_ACCOUNTS_REQUEST = _op(
+    "leased_accounts.request", "requestLeasedAccounts", "POST",
+    "/v1/projects/{projectId}/leased-accounts/request", LeaseRequest, idempotent=True,
+    body=("projectId", "count", "niche", "target", "note", "requestId"))
+LEASED_ACCOUNTS_GET_REQUEST = _op(
+    "leased_accounts.get_request", "getLeaseRequest", "GET",
+    "/v1/projects/{projectId}/leased-accounts/requests/{requestId}", LeaseRequest)
+LEASED_ACCOUNTS_LIST = _op(
+    "leased_accounts.list", "listLeasedAccounts", "GET",
+    "/v1/projects/{projectId}/leased-accounts", LeasedAccounts, query=("status",))
 
 # -- Webhooks ------------------------------------------------------------------------------
 

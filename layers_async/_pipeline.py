@@ -19,7 +19,7 @@ import anyio
 
 from ._config import ClientConfig
 from ._errors import APIConnectionError, APIError, error_from_response
-from ._http import Request, Response, Timeout
+from ._http import FileBody, Request, Response, Timeout
 from ._pacing import Pacer
 from ._retry import parse_retry_after
 from ._transport import Transport
@@ -61,7 +61,7 @@ class Pipeline:
         """The request for one logical call (see :meth:`ClientConfig.build_request`)."""
         return self.config.build_request(method, path, **options)
 
-    def build_external(self, method: str, url: str, *, body: bytes | None = None,
+    def build_external(self, method: str, url: str, *, body: bytes | FileBody | None = None,
                        headers: Mapping[str, str] | None = None,
                        timeout: float | Timeout | None = None) -> Request:
         """A request to another host: no key, no redirects (see ``build_external``)."""

@@ -66,6 +66,9 @@ class PollPolicy:
     #: Before the last stage, land this far into it (a share of its expected length), so a
     #: second look there can time its end.
     land: float = attrs.field(default=0.5, validator=_unit)
+    #: Social OAuth hand-offs (README section 5): poll every 2 s, give up after 10 min.
+    oauth_interval: float = attrs.field(default=2.0, validator=_positive)
+    oauth_timeout: float = attrs.field(default=600.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.maximum < self.initial:
@@ -76,7 +79,9 @@ class PollPolicy:
         if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
             raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
         return attrs.evolve(self, initial=self.initial * factor, maximum=self.maximum * factor,
-                            margin=self.margin * factor)
+                            margin=self.margin * factor,
+                            oauth_interval=self.oauth_interval * factor,
+                            oauth_timeout=self.oauth_timeout * factor)
 
     def delay(self, n: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after poll number ``n`` (0-based) before the next one."""

@@ -6,17 +6,18 @@ with :class:`MockTransport` and no server at all.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from ._errors import APIConnectionError, APITimeoutError
-from ._http import Request, Response, redact
+from ._http import FileBody, Request, Response, redact
 
 __all__ = ["AiohttpTransport", "MockTransport", "Transport"]
 
@@ -64,26 +65,31 @@ class AiohttpTransport:
                                         sock_connect=request.timeout.connect)
         started = time.perf_counter()
         failure: tuple[type[APIConnectionError], str, str | None] | None = None
-        try:
-            async with session.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=request.body,
-                allow_redirects=False,
-                timeout=timeout,
-                raise_for_status=False,  # a borrowed session may say otherwise
-
-            ) as resp:
-                body = await resp.read()
-                headers = {k.lower(): v for k, v in resp.headers.items()}
-                status = resp.status
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            failure = (APITimeoutError, _describe(exc, request) or "the request timed out",
-                       "timed out")
-        except aiohttp.ClientError as exc:
-            failure = (APIConnectionError, _describe(exc, request) or "the connection failed",
-                       _reason(exc))
+        with contextlib.ExitStack() as stack:
+            data: Any = request.body
+            if isinstance(data, FileBody):
+                # Opened per attempt: a retry streams the file again from its start. Opening
+                # is cheap; aiohttp reads the chunks in its executor, off the loop.
+                data = stack.enter_context(open(data.path, "rb"))  # noqa: ASYNC230
+            try:
+                async with session.request(
+                    request.method,
+                    request.url,
+                    headers=dict(request.headers),
+                    data=data,
+                    allow_redirects=False,
+                    timeout=timeout,
+                    raise_for_status=False,  # a borrowed session may say otherwise
+                ) as resp:
+                    body = await resp.read()
+                    headers = {k.lower(): v for k, v in resp.headers.items()}
+                    status = resp.status
+            except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+                failure = (APITimeoutError, _describe(exc, request) or "the request timed out",
+                           "timed out")
+            except aiohttp.ClientError as exc:
+                failure = (APIConnectionError,
+                           _describe(exc, request) or "the connection failed", _reason(exc))
         if failure is not None:
             # Raised outside the except block on purpose: aiohttp's exceptions can
             # hold request headers (the key), so none may become __context__.

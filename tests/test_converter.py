@@ -28,10 +28,17 @@ from layers_async import (
     DecodeError,
     GithubInstallation,
     GithubRepo,
+    Influencer,
+    InfluencerDeleteResult,
     IngestGithubResult,
     JobKind,
     JobSnapshot,
     JobStatus,
+    KeywordBank,
+    LeasedAccount,
+    LeaseRequest,
+    OAuthStatus,
+    OAuthUrl,
     Organization,
     OrganizationArchiveResult,
     OrganizationMigrateResult,
@@ -43,6 +50,8 @@ from layers_async import (
     ReviewPolicy,
     ScheduledPost,
     Secret,
+    SocialAccount,
+    SocialAccountRevokeResult,
     WhoAmI,
 )
 from layers_async._converter import decode, structure, unstructure
@@ -85,10 +94,20 @@ MODELS: dict[str, type[Any]] = {
     "scheduled-posts.get.": ScheduledPost,
     "scheduled-posts.cancel.response": CancelPostResult,
     "scheduled-posts.reschedule.response": RescheduleResult,
+    "influencers.get.": Influencer,
+    "influencers.delete.": InfluencerDeleteResult,
+    "keywords.list.": KeywordBank,
+    "leased-accounts.list.item": LeasedAccount,
+    "leased-accounts.request.get.": LeaseRequest,
+    "social-accounts.list.item": SocialAccount,
+    "social-accounts.revoke.": SocialAccountRevokeResult,
+    "social.oauth-status.": OAuthStatus,
+    "social.oauth-url.response": OAuthUrl,
 }
 PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo,
                                "organizations.list.": Organization,
-                               "organizations.api-keys.list.": ChildApiKey}
+                               "organizations.api-keys.list.": ChildApiKey,
+                               "influencers.list.": Influencer}
 
 
 def example_files() -> list[Path]:

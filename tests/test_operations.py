@@ -26,14 +26,10 @@ NOT_YET = frozenset({
     "createWebhookEndpoint", "listWebhookEndpoints", "updateWebhookEndpoint",
     "deleteWebhookEndpoint", "rotateWebhookSecret", "testWebhookEndpoint",
     "listWebhookDeliveries", "replayWebhookDelivery",
-    # The rest (issue 15)
-    "createSdkApp", "patchSdkApp", "getSdkInstallSpec", "listKeywords", "refreshKeywords",
-    "uploadAppMedia", "uploadMediaInline", "presignMediaUpload", "finalizeMediaUpload",
-    "createInfluencer", "listInfluencers", "getInfluencer", "patchInfluencer",
-    "deleteInfluencer", "cloneInfluencer", "listTopPerformers", "getMetrics",
-    "createSocialOAuthUrl", "getSocialOAuthStatus", "listSocialAccounts", "revokeSocialAccount",
-    "requestLeasedAccounts", "getLeaseRequest", "listLeasedAccounts",
 })
+
+#: Paged per operations.tsv, though the spec prints no cursor/limit (its nextCursor is inferred).
+UNDOCUMENTED_PAGING = frozenset({"listSocialAccounts"})
 
 
 def spec_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -117,7 +113,7 @@ def test_library_wire_names_are_the_specs(op: Operation[Any]) -> None:
     _, _, spec = BY_ID[op.operation_id]
     assert set() == set(op.body) - body_properties(spec)
     assert set() == set(op.query) - query_parameters(spec)
-    if op.pages:
+    if op.pages and op.operation_id not in UNDOCUMENTED_PAGING:
         assert {"cursor", "limit"} <= query_parameters(spec)
 
 

@@ -31,6 +31,13 @@ from .content import (
     ReviewPolicyKind,
 )
 from .github import GithubAccount, GithubInstallation, GithubInstallUrl, GithubRepo
+from .influencers import (
+    AgeRange,
+    Gender,
+    Influencer,
+    InfluencerDeleteResult,
+    InfluencerStatus,
+)
 from .jobs import (
     CancelResult,
     IngestAppstoreResult,
@@ -40,6 +47,21 @@ from .jobs import (
     JobKind,
     JobSnapshot,
     JobStatus,
+)
+from .keywords import (
+    Hashtag,
+    KeywordBank,
+)
+from .media import (
+    AppMediaKind,
+    MediaAsset,
+    MediaKind,
+    MediaPresign,
+)
+from .metrics import (
+    Metrics,
+    TopPerformer,
+    TopPerformers,
 )
 from .organizations import (
     ChildApiKey,
@@ -75,13 +97,37 @@ from .publishing import (
     ScheduledPostStatus,
     ScheduleResult,
 )
+from .sdk_apps import (
+    SdkApp,
+    SdkDependency,
+    SdkEnvVar,
+    SdkInstallSpec,
+    SdkPlatform,
+    SdkPlatformSpec,
+)
+from .social import (
+    LeasedAccount,
+    LeasedAccounts,
+    LeaseRequest,
+    LeaseRequestStatus,
+    OAuthFailure,
+    OAuthState,
+    OAuthStatus,
+    OAuthUrl,
+    SocialAccount,
+    SocialAccountRevokeResult,
+    SocialAccountStatus,
+    SocialPlatform,
+)
 
 __all__ = [
     "BLOCKED_ON_APPROVAL",
+    "AgeRange",
     "ApiKey",
     "ApiKeyDeleteResult",
     "ApiKeyKillResult",
     "ApiKeyRotateResult",
+    "AppMediaKind",
     "ApprovalStatus",
     "ApproveResult",
     "Asset",
@@ -107,11 +153,16 @@ __all__ = [
     "CreditEvent",
     "CreditPeriod",
     "Credits",
+    "Gender",
     "GithubAccount",
     "GithubInstallUrl",
     "GithubInstallation",
     "GithubRepo",
+    "Hashtag",
     "HookList",
+    "Influencer",
+    "InfluencerDeleteResult",
+    "InfluencerStatus",
     "IngestAppstoreResult",
     "IngestGithubResult",
     "IngestSourceState",
@@ -121,7 +172,20 @@ __all__ = [
     "JobKind",
     "JobSnapshot",
     "JobStatus",
+    "KeywordBank",
+    "LeaseRequest",
+    "LeaseRequestStatus",
+    "LeasedAccount",
+    "LeasedAccounts",
+    "MediaAsset",
+    "MediaKind",
+    "MediaPresign",
+    "Metrics",
     "MigratedChild",
+    "OAuthFailure",
+    "OAuthState",
+    "OAuthStatus",
+    "OAuthUrl",
     "Organization",
     "OrganizationArchiveResult",
     "OrganizationMigrateResult",
@@ -142,5 +206,17 @@ __all__ = [
     "ScheduleResult",
     "ScheduledPost",
     "ScheduledPostStatus",
+    "SdkApp",
+    "SdkDependency",
+    "SdkEnvVar",
+    "SdkInstallSpec",
+    "SdkPlatform",
+    "SdkPlatformSpec",
+    "SocialAccount",
+    "SocialAccountRevokeResult",
+    "SocialAccountStatus",
+    "SocialPlatform",
+    "TopPerformer",
+    "TopPerformers",
     "WhoAmI",
 ]

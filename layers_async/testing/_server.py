@@ -7,10 +7,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from aiohttp import web
 
 from ._api_jobs import job_json
+from ._api_media import build_upload_app
 from ._api_organizations import charge
+from ._api_social import assign_lease, complete_oauth, settle_oauth
 from ._clock import Clock
 from ._content import POST_OUTCOMES, SocialAccount
 from ._errors import ApiError
@@ -25,6 +28,7 @@ from ._jobs import (
 )
 from ._journal import JournalEntry
 from ._records import KeyRecord, Org
+from ._rest_state import UploadFault
 from ._routes import build_app
 from ._state import State
 
@@ -154,6 +158,7 @@ class FakeLayers:
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._upload_runner: web.AppRunner | None = None
         self._base_url: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -179,12 +184,31 @@ class FakeLayers:
         port = runner.addresses[0][1]
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._base_url = f"http://{host}:{port}"
+        # The upload host: another site on another loopback port, for presigned PUTs.
+        uploads = web.AppRunner(build_upload_app(self._state), access_log=None,
+                                shutdown_timeout=0.25, handler_cancellation=True)
+        await uploads.setup()
+        try:
+            await web.TCPSite(uploads, self._host, 0).start()
+        except BaseException:
+            await uploads.cleanup()
+            await self.aclose()
+            raise
+        self._upload_runner = uploads
+        self._state.rest.upload_base = f"http://{host}:{uploads.addresses[0][1]}"
 
     async def aclose(self) -> None:
         """Stop serving; open connections are closed."""
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        uploads, self._upload_runner = self._upload_runner, None
+        # Shielded: a cancelled caller must still close both sites (no listening socket leaks).
+        with anyio.CancelScope(shield=True):
+            try:
+                if uploads is not None:
+                    await uploads.cleanup()
+            finally:
+                if runner is not None:
+                    await runner.cleanup()
 
     async def __aenter__(self) -> FakeLayers:
         await self.start()
@@ -497,6 +521,68 @@ class FakeLayers:
         org = self._org(organization_id)
         self._state.settle(org)
         return org.content.reserved
+
+    # -- uploads, OAuth hand-offs, lease requests ------------------------------------------
+
+    @property
+    def upload_url(self) -> str:
+        """The upload host's ``http://127.0.0.1:<port>`` (presigned PUTs go there)."""
+        if self._state.rest.upload_base is None:
+            raise RuntimeError("FakeLayers is not started")
+        return self._state.rest.upload_base
+
+    @property
+    def upload_requests(self) -> Sequence[dict[str, Any]]:
+        """Every PUT the upload host received: method, path, lower-cased headers."""
+        return self._state.rest.upload_requests
+
+    def fail_uploads(self, *, status: int = 503, times: int = 1,
+                     headers: Mapping[str, str] | None = None) -> None:
+        """Make the next ``times`` PUTs to the upload host answer ``status`` (e.g. 503, or a
+        307 with a ``Location`` header)."""
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        self._state.rest.upload_faults.append(
+            UploadFault(status=status, times=times, headers=dict(headers or {})))
+
+    def complete_oauth(self, state: str, *, handle: str | None = None) -> str:
+        """Finish a pending OAuth hand-off as connected; returns the new ``sa_…`` id."""
+        record = self._oauth(state)
+        return complete_oauth(self._state, record, handle)
+
+    def fail_oauth(self, state: str, *, message: str = "The user declined.") -> None:
+        """End a pending OAuth hand-off as failed."""
+        record = self._oauth(state)
+        record.status, record.ended_at, record.error = "failed", self._clock.now(), message
+
+    def assign_lease(self, request_id: str, *, count: int | None = None,
+                     note: str | None = None) -> list[str]:
+        """Assign leased accounts to a lease request (fewer than asked: ``partial``)."""
+        lease = self._lease(request_id)
+        assign_lease(self._state, lease, count, note)
+        return list(lease.account_ids)
+
+    def reject_lease(self, request_id: str, *, note: str = "No matching accounts.") -> None:
+        """Reject a lease request."""
+        lease = self._lease(request_id)
+        lease.status, lease.note = "rejected", note
+
+    def _oauth(self, state: str) -> Any:
+        record = self._state.rest.oauth.get(state)
+        if record is None:
+            raise KeyError(state)
+        settle_oauth(self._state, record)
+        if record.status != "pending":
+            raise ValueError(f"OAuth state {state!r} is already {record.status}")
+        return record
+
+    def _lease(self, request_id: str) -> Any:
+        lease = self._state.rest.leases.get(request_id)
+        if lease is None:
+            raise KeyError(request_id)
+        if lease.status != "requested":
+            raise ValueError(f"lease request {request_id!r} is already {lease.status}")
+        return lease
 
     # -- helpers -------------------------------------------------------------------------------
 

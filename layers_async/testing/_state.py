@@ -25,6 +25,7 @@ from ._jobs import (
 )
 from ._ratelimit import DailyWrites, RateLimiter
 from ._records import KEY_PATTERN, KeyRecord, Org, Project
+from ._rest_state import RestWorld
 from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class State:
         self.idempotency: dict[tuple[str, str, str, str, str], StoredResponse] = {}
         self._heap_counter = 0
         self.audit_seq = 0  # orders audit events across organizations
+        self.rest = RestWorld(random.Random(f"layers-fake-upload:{seed}").randbytes(32))
         self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
 
     # -- organizations and keys -------------------------------------------------------------
