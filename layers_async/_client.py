@@ -26,6 +26,7 @@ from .resources.github import Github
 from .resources.ingest import Ingest
 from .resources.jobs import Jobs
 from .resources.projects import Projects
+from .resources.webhooks import WebhookDeliveries, WebhookEndpoints
 
 __all__ = ["AsyncLayers"]
 
@@ -92,6 +93,8 @@ class AsyncLayers:
         self.github = Github(pipeline, scheduler)
         self.ingest = Ingest(pipeline, scheduler)
         self.jobs = Jobs(pipeline, scheduler)
+        self.webhook_endpoints = WebhookEndpoints(pipeline, scheduler)
+        self.webhook_deliveries = WebhookDeliveries(pipeline, scheduler)
 
     def with_options(self, *, organization: str | None = _UNCHANGED,
                      timeout: float | Timeout | None = _UNCHANGED,

@@ -36,10 +36,6 @@ NOT_YET = frozenset({
     "getContentReviewPolicy", "patchContentReviewPolicy", "scheduleContainer",
     "publishContainer", "getScheduledPost", "cancelScheduledPost", "listScheduledPosts",
     "reschedulePost",
-    # Webhooks (issue 13)
-    "createWebhookEndpoint", "listWebhookEndpoints", "updateWebhookEndpoint",
-    "deleteWebhookEndpoint", "rotateWebhookSecret", "testWebhookEndpoint",
-    "listWebhookDeliveries", "replayWebhookDelivery",
     # The rest (issue 15)
     "createSdkApp", "patchSdkApp", "getSdkInstallSpec", "listKeywords", "refreshKeywords",
     "uploadAppMedia", "uploadMediaInline", "presignMediaUpload", "finalizeMediaUpload",

@@ -12,6 +12,7 @@ from . import _api_account as account
 from . import _api_github as github
 from . import _api_jobs as jobs
 from . import _api_projects as projects
+from . import _api_webhooks as webhooks
 from ._context import ROUTE_SPECS, STATE, Handler, RouteSpec
 from ._middleware import MIDDLEWARES
 from ._ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
@@ -151,6 +152,70 @@ ROUTES: tuple[RouteSpec, ...] = (
     _route("GET", "/v1/jobs/{jobId}", jobs.get_job, "getJob", "jobs:read", READ_LIGHT),
     _route(
         "POST", "/v1/jobs/{jobId}/cancel", jobs.cancel_job, "cancelJob", "jobs:cancel", WRITE_LIGHT
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints",
+        webhooks.create_endpoint,
+        "createWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/webhook-endpoints",
+        webhooks.list_endpoints,
+        "listWebhookEndpoints",
+        None,
+        READ_LIGHT,
+    ),
+    _route(
+        "PATCH",
+        "/v1/webhook-endpoints/{endpointId}",
+        webhooks.update_endpoint,
+        "updateWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "DELETE",
+        "/v1/webhook-endpoints/{endpointId}",
+        webhooks.delete_endpoint,
+        "deleteWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/rotate-secret",
+        webhooks.rotate_secret,
+        "rotateWebhookSecret",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/test",
+        webhooks.test_endpoint,
+        "testWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/webhook-endpoints/{endpointId}/deliveries",
+        webhooks.list_deliveries,
+        "listWebhookDeliveries",
+        None,
+        READ_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-deliveries/{deliveryId}/replay",
+        webhooks.replay_delivery,
+        "replayWebhookDelivery",
+        None,
+        WRITE_LIGHT,
     ),
 )
 
