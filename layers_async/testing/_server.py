@@ -455,6 +455,11 @@ class FakeLayers:
         error), in order."""
         return self._state.webhooks.attempt_log
 
+    def redeliver_webhook(self, delivery_id: str) -> None:
+        """Send a delivery again with the same event id, as a retry after an answer lost on
+        the way back would (receivers must drop it as a duplicate)."""
+        self._state.webhooks.redeliver(self._state.webhooks.deliveries[delivery_id])
+
     async def wait_for_webhook_attempts(self, count: int = 1) -> None:
         """Return once ``count`` delivery attempts (in all, since start) have been made."""
         await self._state.webhooks.wait_attempts(count)

@@ -319,6 +319,11 @@ class Webhooks:
         again = self._event(event["type"], event.get("data", {}), original.id)
         return self._deliver(self.endpoints[original.endpoint_id], again)
 
+    def redeliver(self, delivery: DeliveryRecord) -> None:
+        """Send ``delivery`` once more, same event id (a retry after a lost answer)."""
+        delivery.status, delivery.next_at = "pending", self.state.clock.now()
+        self.poke()
+
     def job_ended(
         self,
         org: Org,
