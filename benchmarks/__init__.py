@@ -6,7 +6,7 @@ Nothing here asserts: the figures are ratios to read, not a pass/fail gate.
 """
 
 #: Benchmark modules in the order they run and appear in RESULTS.md.
-BENCHMARKS = ("overhead", "decode", "scale", "economy", "pacing")
+BENCHMARKS = ("overhead", "decode", "scale", "economy", "pacing", "webhooks")
 
 #: Other RESULTS.md sections, written by ``python -m benchmarks`` itself, shown first.
 SECTIONS = ("runs",)

@@ -35,6 +35,7 @@ from .resources.organizations import Organizations
 from .resources.projects import Projects
 from .resources.sdk_apps import SdkApps
 from .resources.social import LeasedAccountsResource, SocialAccounts
+from .resources.webhooks import WebhookDeliveries, WebhookEndpoints
 
 __all__ = ["AsyncLayers"]
 
@@ -113,6 +114,8 @@ class AsyncLayers:
         self.metrics = Metrics(pipeline, scheduler)
         self.social_accounts = SocialAccounts(pipeline, scheduler)
         self.leased_accounts = LeasedAccountsResource(pipeline, scheduler)
+        self.webhook_endpoints = WebhookEndpoints(pipeline, scheduler)
+        self.webhook_deliveries = WebhookDeliveries(pipeline, scheduler)
 
     def with_options(self, *, organization: str | None = _UNCHANGED,
                      timeout: float | Timeout | None = _UNCHANGED,

@@ -21,11 +21,12 @@
     ├── APIConnectionError            no usable response: refused, reset, DNS...
     │   └── APITimeoutError               connect or total timeout (also a TimeoutError)
     ├── DecodeError                   a 2xx body that is not the documented shape
-    └── JobError                      a job ended other than completed
-        ├── JobFailedError                status "failed" (.error)
-        ├── JobCanceledError              status "canceled"
-        └── JobTimeoutError               wait() ran out of time (also a TimeoutError)
-    └── PostWaitTimeoutError          scheduled_posts.wait() ran out of time (a TimeoutError)
+    ├── JobError                      a job ended other than completed
+    │   ├── JobFailedError                status "failed" (.error)
+    │   ├── JobCanceledError              status "canceled"
+    │   └── JobTimeoutError               wait() ran out of time (also a TimeoutError)
+    ├── PostWaitTimeoutError          scheduled_posts.wait() ran out of time (a TimeoutError)
+    └── WebhookVerificationError      a delivery that is not Layers' own (.reason)
 
 Errors are chosen by the body's ``error.code`` first, then by status, so a
 ``VALIDATION`` sent with 400 is still a :class:`ValidationError`. Every error
@@ -70,6 +71,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "ValidationError",
+    "WebhookVerificationError",
     "error_from_response",
 ]
 
@@ -309,6 +311,23 @@ class PostWaitTimeoutError(LayersError, TimeoutError):
     def __init__(self, message: str, *, post: Any) -> None:
         super().__init__(message)
         self.post = post
+
+
+class WebhookVerificationError(LayersError):
+    """A webhook delivery failed verification: answer it 400 and do not act on it.
+
+    ``reason`` is machine-readable: ``missing_signature``, ``malformed_signature``,
+    ``no_v1_signature``, ``signature_mismatch``, ``timestamp_out_of_tolerance``,
+    ``malformed_body``, ``event_id_mismatch``. The message never holds a secret.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reason={self.reason!r}, message={self.message!r})"
 
 
 _BY_CODE: dict[str, type[APIError]] = {

@@ -76,6 +76,15 @@ from .models.social import (
     SocialAccount,
     SocialAccountRevokeResult,
 )
+from .models.webhooks import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointCreateResult,
+    WebhookEndpointDeleteResult,
+    WebhookReplayResult,
+    WebhookRotateSecretResult,
+    WebhookTestResult,
+)
 
 __all__ = ["OPERATIONS", "RESULT_TYPES", "JobSpec", "Operation", "find_operation", "operation"]
 
@@ -487,6 +496,35 @@ LEASED_ACCOUNTS_LIST = _op(
     "/v1/projects/{projectId}/leased-accounts", LeasedAccounts, query=("status",))
 
 # -- Webhooks ------------------------------------------------------------------------------
+WEBHOOK_ENDPOINTS_CREATE = _op(
+    "webhook_endpoints.create", "createWebhookEndpoint", "POST", "/v1/webhook-endpoints",
+    WebhookEndpointCreateResult, idempotent=True,
+    body=("url", "events", "description", "metadata", "projectId", "scope"))
+WEBHOOK_ENDPOINTS_LIST = _op(
+    "webhook_endpoints.list", "listWebhookEndpoints", "GET", "/v1/webhook-endpoints",
+    WebhookEndpoint, query=("projectId", "status"), max_limit=100)
+WEBHOOK_ENDPOINTS_UPDATE = _op(
+    "webhook_endpoints.update", "updateWebhookEndpoint", "PATCH",
+    "/v1/webhook-endpoints/{endpointId}", WebhookEndpoint, idempotent=True,
+    body=("url", "events", "description", "status"), nullable=("description",))
+WEBHOOK_ENDPOINTS_DELETE = _op(
+    "webhook_endpoints.delete", "deleteWebhookEndpoint", "DELETE",
+    "/v1/webhook-endpoints/{endpointId}", WebhookEndpointDeleteResult, idempotent=True)
+WEBHOOK_ENDPOINTS_ROTATE_SECRET = _op(
+    "webhook_endpoints.rotate_secret", "rotateWebhookSecret", "POST",
+    "/v1/webhook-endpoints/{endpointId}/rotate-secret", WebhookRotateSecretResult,
+    idempotent=True)
+WEBHOOK_ENDPOINTS_TEST = _op(
+    "webhook_endpoints.test", "testWebhookEndpoint", "POST",
+    "/v1/webhook-endpoints/{endpointId}/test", WebhookTestResult, idempotent=True,
+    body=("payload",))
+WEBHOOK_ENDPOINTS_DELIVERIES = _op(
+    "webhook_endpoints.deliveries", "listWebhookDeliveries", "GET",
+    "/v1/webhook-endpoints/{endpointId}/deliveries", WebhookDelivery,
+    query=("eventType", "status"), max_limit=100)
+WEBHOOK_DELIVERIES_REPLAY = _op(
+    "webhook_deliveries.replay", "replayWebhookDelivery", "POST",
+    "/v1/webhook-deliveries/{deliveryId}/replay", WebhookReplayResult, idempotent=True)
 
 #: Every row, in table order.
 OPERATIONS: tuple[Operation[Any], ...] = tuple(_TABLE)

@@ -33,6 +33,7 @@ FAST = ["--time-scale", "5000"]
     [], ["whoami"], ["credits"], ["projects"], ["projects", "list"], ["jobs"], ["jobs", "get"],
     ["jobs", "wait"], ["jobs", "cancel"], ["quickstart"], ["ingest"], ["fake-server"],
     ["content"], ["content", "generate"],
+    ["webhooks"], ["webhooks", "listen"],
 ])
 def test_help_of_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """``--help`` works on every command and subcommand, exits 0, and lists the exit codes."""

@@ -52,9 +52,15 @@ from layers_async import (
     Secret,
     SocialAccount,
     SocialAccountRevokeResult,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointDeleteResult,
+    WebhookReplayResult,
+    WebhookRotateSecretResult,
+    WebhookTestResult,
     WhoAmI,
 )
-from layers_async._converter import decode, structure, unstructure
+from layers_async._converter import decode, structure, unstructure, wire_to_snake
 from layers_async._operations import RESULT_TYPES
 from layers_async._pagination import decode_page
 
@@ -103,11 +109,20 @@ MODELS: dict[str, type[Any]] = {
     "social-accounts.revoke.": SocialAccountRevokeResult,
     "social.oauth-status.": OAuthStatus,
     "social.oauth-url.response": OAuthUrl,
+    "webhook-endpoints.rotate-secret.": WebhookRotateSecretResult,
+    "webhook-endpoints.delete.": WebhookEndpointDeleteResult,
+    "webhook-endpoints.test.": WebhookTestResult,
+    "webhook-deliveries.replay.": WebhookReplayResult,
 }
-PAGES: dict[str, type[Any]] = {"projects.list.": Project, "github.repos.list.": GithubRepo,
-                               "organizations.list.": Organization,
-                               "organizations.api-keys.list.": ChildApiKey,
-                               "influencers.list.": Influencer}
+PAGES: dict[str, type[Any]] = {
+    "projects.list.": Project,
+    "github.repos.list.": GithubRepo,
+    "webhook-endpoints.list.": WebhookEndpoint,
+    "webhook-endpoints.deliveries.list.": WebhookDelivery,
+    "organizations.list.": Organization,
+    "organizations.api-keys.list.": ChildApiKey,
+    "influencers.list.": Influencer,
+}
 
 
 def example_files() -> list[Path]:
@@ -138,7 +153,7 @@ def test_every_example_payload_decodes(path: Path) -> None:
     again = unstructure(value)
     for key, raw in data.items():
         if isinstance(raw, str | int | bool) and key in again:
-            secret = getattr(value, key, None)
+            secret = getattr(value, wire_to_snake(key), None)
             if isinstance(secret, Secret):  # one-time secrets stay hidden when unstructured
                 assert (raw, repr(secret)) == (secret.value, again[key])
                 continue

@@ -24,7 +24,7 @@ from layers_async import (
     __version__,
 )
 
-from . import _commands
+from . import _commands, _webhooks
 from ._common import (
     EXIT_API,
     EXIT_ERROR,
@@ -334,6 +334,35 @@ def build_parser() -> argparse.ArgumentParser:
                         help="customerExternalId per organization: unique (the reference "
                              "page; 409 on a second project) or not enforced (the concept "
                              "page); default %(default)s")
+
+    webhooks = commands.add_parser("webhooks", help="receive webhooks locally",
+                                   description="Webhooks the API sends to your endpoints.",
+                                   epilog=_EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    webhook_commands = webhooks.add_subparsers(title="commands", dest="webhooks_command",
+                                               metavar="COMMAND", required=True)
+    listen = _command(webhook_commands, "listen", _webhooks.webhooks_listen,
+                      "run a local receiver and print each verified event",
+                      connection=False,
+                      description="Run a webhook receiver until interrupted: every delivery "
+                                  "is verified (signature, timestamp, event id) and printed on "
+                                  "one line (or as JSON with --json); unverified ones get 400. "
+                                  "For trying an integration by hand: point an endpoint (or "
+                                  "the fake server's) at the printed URL. The secret is never "
+                                  "printed.")
+    listen.add_argument("--port", type=_port, default=8787,
+                        help="port (default %(default)s; 0: any free one)")
+    listen.add_argument("--host", default="127.0.0.1", help="address (default %(default)s)")
+    listen.add_argument("--path", default="/layers/webhooks",
+                        help="URL path (default %(default)s)")
+    listen.add_argument("--secret", action="append", metavar="WHSEC",
+                        help="the endpoint's signing secret (repeat during a rotation; "
+                             f"default ${_webhooks.ENV_WEBHOOK_SECRET})")
+    listen.add_argument("--tolerance", type=_non_negative_float, default=300.0,
+                        metavar="SECONDS",
+                        help="accepted clock skew of signatures (default %(default)s)")
+    listen.add_argument("--max-events", type=_positive_int, metavar="N",
+                        help="stop after N events")
     return parser
 
 

@@ -18,6 +18,7 @@ from . import _api_organizations as orgs
 from . import _api_projects as projects
 from . import _api_sdk_apps as sdk_apps
 from . import _api_social as social
+from . import _api_webhooks as webhooks
 from ._audit import list_audit_log
 from ._context import ROUTE_SPECS, STATE, Handler, RouteSpec
 from ._middleware import MIDDLEWARES
@@ -546,6 +547,70 @@ ROUTES: tuple[RouteSpec, ...] = (
         "listLeasedAccounts",
         "leased:write",
         READ_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints",
+        webhooks.create_endpoint,
+        "createWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/webhook-endpoints",
+        webhooks.list_endpoints,
+        "listWebhookEndpoints",
+        None,
+        READ_LIGHT,
+    ),
+    _route(
+        "PATCH",
+        "/v1/webhook-endpoints/{endpointId}",
+        webhooks.update_endpoint,
+        "updateWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "DELETE",
+        "/v1/webhook-endpoints/{endpointId}",
+        webhooks.delete_endpoint,
+        "deleteWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/rotate-secret",
+        webhooks.rotate_secret,
+        "rotateWebhookSecret",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/test",
+        webhooks.test_endpoint,
+        "testWebhookEndpoint",
+        None,
+        WRITE_LIGHT,
+    ),
+    _route(
+        "GET",
+        "/v1/webhook-endpoints/{endpointId}/deliveries",
+        webhooks.list_deliveries,
+        "listWebhookDeliveries",
+        None,
+        READ_LIGHT,
+    ),
+    _route(
+        "POST",
+        "/v1/webhook-deliveries/{deliveryId}/replay",
+        webhooks.replay_delivery,
+        "replayWebhookDelivery",
+        None,
+        WRITE_LIGHT,
     ),
 )
 

@@ -102,6 +102,13 @@ class FakeLayers:
     ``connect_social_account``); ``utcnow()`` is the fake's wall clock for a ``scheduledFor``.
     The details are in ``_api_content``'s docstring.
 
+    Webhooks are delivered for real: signed HTTP POSTs to each registered endpoint's URL (plain
+    ``http://`` on loopback is allowed, a convenience of the fake) when a job ends
+    (``job.completed``/``failed``/``canceled``, fired at the job's end on the fake's clock) and
+    for ``emit_event``. ``webhook_retry="schedule"`` (default: the older docs' 8 attempts over
+    ~32 h, then ``failed``) or ``"product"`` (the product page's 5 attempts, then
+    ``abandoned``); both give up at once on a 4xx other than 429. See ``_webhooks.py``.
+
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
     installation, and any ingest into an archived project, answer 409 ``CONFLICT``; a request
@@ -133,6 +140,7 @@ class FakeLayers:
         unique_customer_ids: bool = True,
         job_duration: float | None = None,
         stage_spread: float = 0.5,
+        webhook_retry: str = "schedule",
     ) -> None:
         self._clock = Clock(time_scale)
         self._faults = Faults(seed)
@@ -151,6 +159,7 @@ class FakeLayers:
             unique_customer_ids=unique_customer_ids,
             job_duration=job_duration,
             stage_spread=stage_spread,
+            webhook_retry=webhook_retry,
         )
         self._key = self._state.add_key(
             self._state.default_org, env="test", scopes=("*",), tier=tier, name="default"
@@ -181,6 +190,7 @@ class FakeLayers:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._state.webhooks.start()
         port = runner.addresses[0][1]
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._base_url = f"http://{host}:{port}"
@@ -204,6 +214,7 @@ class FakeLayers:
         # Shielded: a cancelled caller must still close both sites (no listening socket leaks).
         with anyio.CancelScope(shield=True):
             try:
+                await self._state.webhooks.stop()
                 if uploads is not None:
                     await uploads.cleanup()
             finally:
@@ -395,6 +406,7 @@ class FakeLayers:
     def advance(self, seconds: float) -> None:
         """Jump API time forward (use instead of sleeping)."""
         self._clock.advance(seconds)
+        self._state.webhooks.poke()  # due job ends and retries fire now
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -583,6 +595,38 @@ class FakeLayers:
         if lease.status != "requested":
             raise ValueError(f"lease request {request_id!r} is already {lease.status}")
         return lease
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def emit_event(
+        self,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        organization_id: str | None = None,
+        project_id: str | None = None,
+    ) -> list[str]:
+        """Send an event (``content.approved``, ``post.published``...) to every subscribed
+        endpoint of the organization, as the API would; returns the delivery ids."""
+        made = self._state.webhooks.emit(
+            self._org(organization_id), event_type, data, project_id=project_id
+        )
+        return [delivery.id for delivery in made]
+
+    @property
+    def webhook_attempts(self) -> Sequence[tuple[str, int | None]]:
+        """Every delivery attempt made: (delivery id, HTTP status or None on a transport
+        error), in order."""
+        return self._state.webhooks.attempt_log
+
+    def redeliver_webhook(self, delivery_id: str) -> None:
+        """Send a delivery again with the same event id, as a retry after an answer lost on
+        the way back would (receivers must drop it as a duplicate)."""
+        self._state.webhooks.redeliver(self._state.webhooks.deliveries[delivery_id])
+
+    async def wait_for_webhook_attempts(self, count: int = 1) -> None:
+        """Return once ``count`` delivery attempts (in all, since start) have been made."""
+        await self._state.webhooks.wait_attempts(count)
 
     # -- helpers -------------------------------------------------------------------------------
 

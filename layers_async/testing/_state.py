@@ -27,6 +27,7 @@ from ._ratelimit import DailyWrites, RateLimiter
 from ._records import KEY_PATTERN, KeyRecord, Org, Project
 from ._rest_state import RestWorld
 from ._seed import REPO_NAMES, credit_events, default_result, empty_brand, repo
+from ._webhooks import Webhooks
 
 if TYPE_CHECKING:
     from ._faults import Faults
@@ -59,6 +60,7 @@ class State:
         unique_customer_ids: bool = True,
         job_duration: float | None = None,
         stage_spread: float = 0.5,
+        webhook_retry: str = "schedule",
     ) -> None:
         if docs not in DOCS:
             raise ValueError(f"docs must be one of {DOCS}")
@@ -100,6 +102,7 @@ class State:
         self._heap_counter = 0
         self.audit_seq = 0  # orders audit events across organizations
         self.rest = RestWorld(random.Random(f"layers-fake-upload:{seed}").randbytes(32))
+        self.webhooks = Webhooks(self, retry=webhook_retry)
         self.default_org = self.add_org(name="Acme Growth", tier=tier, credits=credits)
 
     # -- organizations and keys -------------------------------------------------------------
@@ -300,6 +303,7 @@ class State:
         """(Re)schedule ``job`` in its org's heap of running jobs by terminal time."""
         self._heap_counter += 1
         heapq.heappush(org.running, (job.terminal_at(), self._heap_counter, job.id))
+        self.webhooks.poke()  # the webhook pump fires at the new terminal time
 
     def settle(self, org: Org) -> None:
         """Apply the side effects of every job of ``org`` that has reached a terminal state."""
@@ -316,6 +320,15 @@ class State:
             job.settled = True
             org.running_count -= 1
             self._apply_effects(org, job, view.status, view.finished_at or now)
+            self.webhooks.job_ended(
+                org,
+                job.id,
+                job.wire_kind,
+                view.status,
+                result=job.result,
+                error={"code": job.error_code, "message": job.error_message},
+                project_id=job.project_id,
+            )
 
     def seconds_until_a_job_ends(self, org: Org) -> float:
         """API seconds until the next running job of ``org`` finishes."""

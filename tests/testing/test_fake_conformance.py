@@ -8,10 +8,12 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import pytest
 from apidocs import EXAMPLES
 
 from layers_async.testing._routes import ROUTES
+from layers_async.webhooks import WebhookReceiver
 
 from .fakehttp import Api, Reply, StartFake
 
@@ -346,6 +348,8 @@ async def test_responses_match_the_docs_examples(start_fake: StartFake) -> None:
     await _check_organizations(run)
     await check_content_routes(run, api)
     await _check_the_rest(run, api, accepted)
+
+    await _check_webhooks(run)
 
     assert [] == run.problems, "\n".join(run.problems)
     implemented = {f"{spec.method} {spec.path}" for spec in ROUTES}
@@ -791,6 +795,79 @@ async def check_content_routes(run: Conformance, api: Api) -> None:
         _named("errors.content.reject.not_required.json"),
         status=409,
         json=example("content.reject.request.json"),
+    )
+
+
+async def _check_webhooks(run: Conformance) -> None:
+    """The eight webhook routes, with one delivery refused (400) by a receiver."""
+    receiver = WebhookReceiver("whsec_not_the_endpoints")
+    async with receiver.serve() as url:
+        request = example("webhook-endpoints.create.request.json") | {"url": url}
+        created = await run.check(
+            "POST /v1/webhook-endpoints",
+            "/v1/webhook-endpoints",
+            {
+                "endpoint (list item)": {
+                    "endpoint": example("webhook-endpoints.list.response.json")["items"][0],
+                    "signingSecret": "whsec_",
+                }
+            },
+            status=201,
+            json=request,
+            nullable={"endpoint.projectId", "endpoint.lastSuccessAt", "endpoint.lastFailureAt"},
+        )
+        endpoint_id = created.json()["endpoint"]["id"]
+        base = f"/v1/webhook-endpoints/{endpoint_id}"
+        await run.check(
+            "PATCH /v1/webhook-endpoints/{endpointId}",
+            base,
+            {"list item": example("webhook-endpoints.list.response.json")["items"][0]},
+            status=200,
+            json=example("webhook-endpoints.update.request.json"),
+            nullable={"projectId", "lastSuccessAt", "lastFailureAt"},
+        )
+        await run.check(
+            "POST /v1/webhook-endpoints/{endpointId}/test",
+            f"{base}/test",
+            _named("webhook-endpoints.test.response.json"),
+            status=200,
+        )
+        with anyio.fail_after(5):
+            await run.api.fake.wait_for_webhook_attempts(1)
+    deliveries = await run.check(
+        "GET /v1/webhook-endpoints/{endpointId}/deliveries",
+        f"{base}/deliveries",
+        _named("webhook-endpoints.deliveries.list.response.json"),
+        status=200,
+        nullable={"items.nextRetryAt"},
+    )
+    await run.check(
+        "GET /v1/webhook-endpoints",
+        "/v1/webhook-endpoints",
+        _named("webhook-endpoints.list.response.json"),
+        status=200,
+        nullable={"items.projectId", "items.lastSuccessAt"},
+    )
+    await run.check(
+        "POST /v1/webhook-deliveries/{deliveryId}/replay",
+        f"/v1/webhook-deliveries/{deliveries.json()['items'][0]['id']}/replay",
+        _named("webhook-deliveries.replay.response.json"),
+        status=200,
+    )
+    await run.check(
+        "POST /v1/webhook-endpoints/{endpointId}/rotate-secret",
+        f"{base}/rotate-secret",
+        _named(
+            "webhook-endpoints.rotate-secret.response.json",
+            "webhook-endpoints.rotate-secret.response.legacy.json",
+        ),
+        status=200,
+    )
+    await run.check(
+        "DELETE /v1/webhook-endpoints/{endpointId}",
+        base,
+        _named("webhook-endpoints.delete.response.json"),
+        status=200,
     )
 
 
