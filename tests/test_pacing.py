@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import anyio
 import pytest
 
 from layers_async import AsyncLayers, Pacing, RateLimitError
@@ -116,12 +117,14 @@ async def test_pacer_learns_the_tier_from_whoami() -> None:
 @pytest.mark.anyio
 async def test_pacer_sizes_a_class_from_the_rate_limit_headers() -> None:
     """Any response's X-RateLimit-Limit sizes that endpoint class's bucket."""
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+    scale = 10.0  # slow enough that no token refills between the answer and the slots below
+    async with FakeLayers(time_scale=scale) as fake, fake.client() as layers:
         await layers.credits.get()  # a read-light answer: X-RateLimit-Limit 120 on standard
         assert layers.pacer is not None
-        reads = [layers.pacer.reserve("read-light", 0.0) for _ in range(120)]
-        writes = [layers.pacer.reserve("write-light", 0.0) for _ in range(120)]
-    burst = 120 - margin(120, 0.005, SCALE)
+        now = anyio.current_time()
+        reads = [layers.pacer.reserve("read-light", now) for _ in range(120)]
+        writes = [layers.pacer.reserve("write-light", now) for _ in range(120)]
+    burst = 120 - margin(120, 0.005, scale) - 1  # Remaining 119: the credits call took one
     assert [0.0] * burst == reads[:burst]
     assert 0.0 < reads[burst]
     assert [0.0] * 120 == writes  # no write answer seen yet: nothing known, nothing held
@@ -141,12 +144,16 @@ async def test_paced_client_gets_no_429_where_an_unpaced_one_does() -> None:
     async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0,
                                                                  pacing=False) as unpaced:
         limited: list[RateLimitError] = []
-        for i in range(80):
+
+        async def create(i: int) -> None:
             try:
                 await unpaced.projects.create(name=f"Unpaced {i}")
             except RateLimitError as exc:
                 limited.append(exc)
-                break
+
+        async with anyio.create_task_group() as group:  # at once: a slow machine can't refill
+            for i in range(80):
+                group.start_soon(create, i)
         assert limited
     async with FakeLayers(time_scale=scale) as fake:
         async with fake.client(max_retries=0,
