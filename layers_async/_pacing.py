@@ -94,9 +94,10 @@ class _Bucket:
     """GCRA state of one endpoint class: ``tat`` is when the bucket is next full.
 
     An unsized bucket (limit not known yet) has ``interval`` 0: it holds nothing
-    back except a pause after a 429. ``pending`` counts requests asleep on a slot,
-    ``shift`` sums how far their slots were moved later since (they sleep that
-    much more), and a resize bumps ``generation`` (they take a fresh slot).
+    back but a pause: nothing goes out before ``until`` (after a 429).
+    ``pending`` counts requests asleep on a slot, ``shift`` sums how far their
+    slots were moved later since (they sleep that much more), and a resize bumps
+    ``generation`` (they take a fresh slot).
     ``others`` estimates the tokens other clients of the key take between two
     answers; ``lead`` is how far our view was put ahead of the server's.
     """
@@ -105,6 +106,7 @@ class _Bucket:
     interval: float = 0.0    # loop seconds per token
     tolerance: float = 0.0   # loop seconds of burst: capacity - 1 - the margin, in tokens
     tat: float = -math.inf
+    until: float = -math.inf
     pending: int = 0
     shift: float = 0.0
     generation: int = 0
@@ -122,12 +124,10 @@ class _Bucket:
         released = self.tat - self.pending * self.interval
         if released != -math.inf and now is None:
             now = _now()
-        if now is None or released <= now:
+        if now is None or released <= now or not self.interval:
             tat = -math.inf
-        elif self.interval:
+        else:
             tat = now + (released - now) / self.interval * interval
-        else:  # paused while unsized: empty until the pause ends
-            tat = released + tolerance
         self.rpm, self.interval, self.tolerance, self.tat = rpm, interval, tolerance, tat
         self.pending, self.lead = 0, 0.0
         self.generation += 1
@@ -139,6 +139,8 @@ class _Bucket:
             tat = now
         self.tat = tat + self.interval
         wait = tat - self.tolerance - now
+        if self.until - now > wait:
+            wait = self.until - now
         return wait if wait > _EPSILON else 0.0
 
     def defer(self, released: float, target: float) -> None:
@@ -188,8 +190,8 @@ class Pacer:
                     bucket.pending -= 1
             if bucket.generation != generation:  # resized while asleep: a slot of the new size
                 delay = bucket.reserve(_now())
-            else:  # slots moved later while asleep: sleep that much more
-                delay = bucket.shift - shift
+            else:  # slots moved later, or a 429 paused the class, while asleep
+                delay = max(bucket.shift - shift, bucket.until - _now())
                 delay = delay if delay > _EPSILON else 0.0
 
     async def _first_contact(self, bucket: _Bucket) -> None:
@@ -285,17 +287,16 @@ class Pacer:
     def penalize(self, name: str, retry_after: float | None, now: float) -> None:
         """After a 429 on ``name``: send nothing of that class for ``retry_after`` seconds.
 
-        A sized bucket is also emptied (a 429 means the server's is); an unsized one
-        is only paused: a stray 429 (a proxy's, an injected fault) says nothing of the limit.
+        A pause only: the bucket is neither sized nor emptied, since a stray 429 (a
+        proxy's, an injected fault) says nothing of the limit; a real one comes with
+        ``X-RateLimit-Remaining``, which :meth:`observe` has already followed.
         """
         bucket = self._buckets.get(name)
         if bucket is None:
             return
         wait = (retry_after if retry_after is not None else 1.0) * self.pacing.scale
-        released = bucket.tat - bucket.pending * bucket.interval
-        if released < now:
-            released = now
-        bucket.defer(released, now + wait + bucket.tolerance)
+        if now + wait > bucket.until:
+            bucket.until = now + wait
 
     def _size_all(self, tier: str, now: float | None) -> None:
         for name, rpm in TIER_RPM[tier].items():
