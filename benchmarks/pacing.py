@@ -8,7 +8,10 @@ task group at concurrency 200. The paced client uses
 pacing off (default ``max_retries``: calls that still meet a 429 after their retries fail and
 are counted), bounded in wall time. Every figure comes from the fake's journal, in API time.
 
-The fake runs in this process: its clock and the pacer's are the same event-loop clock.
+Then several processes on one key (``--processes``, default 4): worker processes
+(``--worker``) share one standard-tier key against one fake in another process, each
+running its share of onboarding flows (create, ingest, wait), against one process running
+them all; every pacer follows the server's ``X-RateLimit-Remaining``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import collections
 import json
 import logging
 import math
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +38,7 @@ from layers_async._operations import find_operation
 from layers_async._pacing import TIER_RPM
 from layers_async.testing import FakeLayers
 
-from ._common import child, fmt, report, table
+from ._common import HERE, child, fmt, report, table
 
 NAME = "pacing"
 TITLE = "5. Pacing: 0 x 429 at the tier's rate (standard tier, one client)"
@@ -162,6 +167,80 @@ def run_in_child(projects: int, scale: float, paced: bool, budget: float
         return run, [Entry(*row) for row in json.loads(journal.read_text())]
 
 
+SHARED_CONCURRENCY = 200
+
+
+async def run_flows(base_url: str, api_key: str, first: int, count: int, scale: float
+                    ) -> dict[str, Any]:
+    """One worker's flows (create a project, start its ingest, wait); what happened."""
+    failures: collections.Counter[str] = collections.Counter()
+    done = 0
+    limiter = anyio.CapacityLimiter(SHARED_CONCURRENCY)
+    layers = AsyncLayers(api_key=api_key, base_url=base_url, **client_options(scale, True))
+    async with layers:
+        await layers.github.register_installation(56781234, "gh_state_benchmark")  # a no-op again
+
+        async def flow(i: int) -> None:
+            nonlocal done
+            async with limiter:
+                try:
+                    project = await layers.projects.create(name=f"Shared customer {i}")
+                    job = await layers.ingest.github(project.id,
+                                                     repo_full_name="acme/acme-mobile")
+                    await job.wait()
+                except LayersError as exc:
+                    failures[type(exc).__name__] += 1
+                    return
+                done += 1
+
+        async with anyio.create_task_group() as group:
+            for i in range(first, first + count):
+                group.start_soon(flow, i)
+    return {"done": done, "failures": dict(failures)}
+
+
+def run_shared(processes: int, projects: int, scale: float) -> tuple[dict[str, Any],
+                                                                       list[Entry]]:
+    """``projects`` flows split over ``processes`` worker processes on one key and fake."""
+    with tempfile.TemporaryDirectory(prefix="layers-bench-") as tmp:
+        out, journal = Path(tmp) / "fake.json", Path(tmp) / "journal.json"
+        args = ["--jobs", "0", "--time-scale", str(scale), "--tier", "standard",
+                "--rate-limits", "--max-running-jobs", str(MAX_RUNNING_JOBS),
+                "--out", str(out), "--journal", str(journal)]
+        with child("fake_launcher", *args, ready_timeout=60):
+            info = json.loads(out.read_text())
+            started = time.perf_counter()
+            shares = [projects // processes + (i < projects % processes)
+                      for i in range(processes)]
+            workers = [subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.pacing", "--worker", info["base_url"],
+                 "--first", str(sum(shares[:i])), "--projects", str(n),
+                 "--time-scale", str(scale)],
+                cwd=HERE.parent, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                env={**os.environ, "LAYERS_API_KEY": info["api_key"]},
+                text=True) for i, n in enumerate(shares)]
+            results = []
+            for worker in workers:
+                stdout, _ = worker.communicate(timeout=600)
+                results.append(json.loads(stdout.splitlines()[-1]))
+            wall = time.perf_counter() - started
+        failures: collections.Counter[str] = collections.Counter()
+        for r in results:
+            failures.update(r["failures"])
+        run = {"processes": processes, "projects": projects,
+               "done": sum(r["done"] for r in results), "failures": dict(failures),
+               "wall": wall}
+        return run, [Entry(*row) for row in json.loads(journal.read_text())]
+
+
+def worker_main(base_url: str, first: int, count: int, scale: float) -> int:
+    """``--worker``: run flows against ``base_url`` with the key in LAYERS_API_KEY."""
+    logging.getLogger("layers_async").addHandler(logging.NullHandler())
+    result = asyncio.run(run_flows(base_url, os.environ["LAYERS_API_KEY"], first, count, scale))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
 def summarize(journal: Sequence[Entry]) -> dict[str, Any]:
     """Journal figures of one run."""
     by_class: dict[str, collections.Counter[int | None]] = collections.defaultdict(
@@ -194,6 +273,37 @@ def rate_row(label: str, times: Sequence[float], limit: int) -> list[str]:
             fmt(steady, 2), share(steady, limit), share(len(times), admissible)]
 
 
+def shared_parts(processes: int, projects: int, scale: float) -> list[str]:
+    """One process against ``processes`` on one key: the same flows, the same fake setup."""
+    limit = TIER_RPM["standard"]["long-running"]
+    rows = []
+    for n in (1, processes):
+        run, journal = run_shared(n, projects, scale)
+        s = summarize(journal)
+        starts = s["starts"]
+        overall, steady = rate_per_minute(starts), steady_rate(starts)
+        print(f"  {n} process(es) on one key: {s['429']:,} x 429, {run['done']:,} done, "
+              f"{run['wall']:.1f} s wall", flush=True)
+        rows.append([f"{n}", f"{run['done']:,} / {projects:,}",
+                     ", ".join(f"{k} {v:,}" for k, v in run["failures"].items()) or "-",
+                     f"{s['429']:,}",
+                     ", ".join(f"{k} {v:,}" for k, v in s["429_by_class"].items()) or "-",
+                     fmt(overall, 2), share(overall, limit), fmt(steady, 2),
+                     share(steady, limit), fmt(run["wall"], 1)])
+    return [
+        f"**Several processes, one key.** {projects:,} onboarding flows (create a project, "
+        f"start its GitHub ingest, wait for it), split evenly over N worker processes on one "
+        f"standard-tier key against one fake in another process (`fake_launcher`, time scale "
+        f"{scale:g}, max_running_jobs={MAX_RUNNING_JOBS}), {SHARED_CONCURRENCY} flows at once "
+        "per process, each process's client with `Pacing(tier=\"standard\")` scaled: every "
+        "pacer alone would spend the whole tier; they follow the server's "
+        "`X-RateLimit-Remaining`. Rates are of the ingest 202s per API minute, from the "
+        "journal, against the tier's 20/min.",
+        table(["processes", "flows done", "failed", "429s", "429s by class",
+               "long-running /min", "of tier", "steady /min", "of tier", "wall s"], rows),
+    ]
+
+
 def share(value: float, of: float) -> str:
     return "-" if math.isnan(value) or math.isnan(of) or not of else f"{value / of:.1%}"
 
@@ -209,7 +319,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="wall seconds allowed to the unpaced run (default 60, 20 quick)")
     parser.add_argument("--in-process", action="store_true",
                         help="run the fake in this process, on the client's event loop")
+    parser.add_argument("--processes", type=int, default=4,
+                        help="worker processes sharing one key (default 4; 0 skips that part)")
+    parser.add_argument("--shared-projects", type=int,
+                        help="flows of the shared-key part, in total (default 200, 80 quick)")
+    parser.add_argument("--shared-only", action="store_true",
+                        help="run only the shared-key part")
+    parser.add_argument("--worker", metavar="BASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(args.worker, args.first, args.projects, args.time_scale)
     projects = args.projects or (200 if args.quick else 2000)
     scale = args.time_scale
     limits = TIER_RPM["standard"]
@@ -221,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[str, Any]] = {}
     summaries: dict[str, dict[str, Any]] = {}
     paced_budget = 2 * (projects * 3.0 + 1200.0) / scale + 60.0
-    for label, paced, budget in (
+    for label, paced, budget in () if args.shared_only else (
         ("paced", True, paced_budget),
         ("unpaced", False, args.unpaced_budget or (20.0 if args.quick else 60.0)),
     ):
@@ -232,47 +352,52 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['done']:,} ingested, {r['wall']:.1f} s wall, finished={r['finished']}",
               flush=True)
 
-    headline = table(["run", "429s sent", "429s by class", "projects created", "ingests done",
-                      "calls failed after retries", "requests", "wall s", "finished"], [
-        [label, f"{s['429']:,}",
-         ", ".join(f"{k} {v:,}" for k, v in s["429_by_class"].items()) or "-",
-         f"{r['created']:,} / {r['projects']:,}", f"{r['done']:,}",
-         ", ".join(f"{k} {v:,}" for k, v in r["failures"].items()) or "-",
-         f"{s['requests']:,}", fmt(r["wall"], 1),
-         "yes" if r["finished"] else "no: stopped at its wall budget"]
-        for (label, r), s in zip(runs.items(), summaries.values(), strict=True)
-    ])
-    rates = []
-    for label, s in summaries.items():
-        rates.append(rate_row(f"{label}: long-running (ingest 202s)", s["starts"],
-                              limits["long-running"]))
-        rates.append(rate_row(f"{label}: write-light (project 201s)", s["creates"],
-                              limits["write-light"]))
-        rates.append(rate_row(f"{label}: read-light (polls, ingest phase)", s["polls"],
-                              limits["read-light"]))
-    p = runs["paced"]
-    waited = ", ".join(f"{k} {v * scale:,.0f}" for k, v in p["waited"].items())
-    where = ("in this process (same event loop as the client)" if args.in_process
-             else "in another process (`fake_launcher`)")
-    parts = [
-        f"Settings: {projects:,} projects and {projects:,} GitHub ingests per run, concurrency "
-        f"{CONCURRENCY} (anyio CapacityLimiter; a slot holds an ingest from its start to the "
-        f"end of its wait); FakeLayers(time_scale={scale:g}, tier=\"standard\", "
-        f"rate_limits=True, max_running_jobs={MAX_RUNNING_JOBS}) {where}, a fresh one per "
-        "run; ingests last 90-240 API s; poll and retry policies scaled by 1/time_scale as "
-        "`fake.client()` does. Tier limits: long-running "
-        f"{limits['long-running']}/min, write-light {limits['write-light']}/min, read-light "
-        f"{limits['read-light']}/min. Rates are per API minute from the journal's `.at` of the "
-        "successful answers: `overall` from the first to the last, `steady` after the first "
-        "minute (the bucket's initial burst); `of admissible` divides the count by the most "
-        "the server's bucket could admit over that span (a full bucket plus its refill).",
-        headline,
-        table(["class", "answers", "span API s", "overall /min", "of tier", "steady /min",
-               "of tier", "of admissible"], rates),
-        f"Paced run: create phase {p['phases'].get('create', math.nan):.1f} s, ingest + wait "
-        f"{p['phases'].get('ingest', math.nan):.1f} s wall. API seconds the pacer held requests "
-        f"back, summed over requests: {waited}.",
-    ]
+    parts: list[str] = []
+    if runs:
+        headline = table(["run", "429s sent", "429s by class", "projects created", "ingests done",
+                          "calls failed after retries", "requests", "wall s", "finished"], [
+            [label, f"{s['429']:,}",
+             ", ".join(f"{k} {v:,}" for k, v in s["429_by_class"].items()) or "-",
+             f"{r['created']:,} / {r['projects']:,}", f"{r['done']:,}",
+             ", ".join(f"{k} {v:,}" for k, v in r["failures"].items()) or "-",
+             f"{s['requests']:,}", fmt(r["wall"], 1),
+             "yes" if r["finished"] else "no: stopped at its wall budget"]
+            for (label, r), s in zip(runs.items(), summaries.values(), strict=True)
+        ])
+        rates = []
+        for label, s in summaries.items():
+            rates.append(rate_row(f"{label}: long-running (ingest 202s)", s["starts"],
+                                  limits["long-running"]))
+            rates.append(rate_row(f"{label}: write-light (project 201s)", s["creates"],
+                                  limits["write-light"]))
+            rates.append(rate_row(f"{label}: read-light (polls, ingest phase)", s["polls"],
+                                  limits["read-light"]))
+        p = runs["paced"]
+        waited = ", ".join(f"{k} {v * scale:,.0f}" for k, v in p["waited"].items())
+        where = ("in this process (same event loop as the client)" if args.in_process
+                 else "in another process (`fake_launcher`)")
+        parts += [
+            f"Settings: {projects:,} projects and {projects:,} GitHub ingests per run, concurrency "
+            f"{CONCURRENCY} (anyio CapacityLimiter; a slot holds an ingest from its start to the "
+            f"end of its wait); FakeLayers(time_scale={scale:g}, tier=\"standard\", "
+            f"rate_limits=True, max_running_jobs={MAX_RUNNING_JOBS}) {where}, a fresh one per "
+            "run; ingests last 90-240 API s; poll and retry policies scaled by 1/time_scale as "
+            "`fake.client()` does. Tier limits: long-running "
+            f"{limits['long-running']}/min, write-light {limits['write-light']}/min, read-light "
+            f"{limits['read-light']}/min. Rates are per API minute from the journal's `.at` of the "
+            "successful answers: `overall` from the first to the last, `steady` after the first "
+            "minute (the bucket's initial burst); `of admissible` divides the count by the most "
+            "the server's bucket could admit over that span (a full bucket plus its refill).",
+            headline,
+            table(["class", "answers", "span API s", "overall /min", "of tier", "steady /min",
+                   "of tier", "of admissible"], rates),
+            f"Paced run: create phase {p['phases'].get('create', math.nan):.1f} s, ingest + "
+            f"wait {p['phases'].get('ingest', math.nan):.1f} s wall. API seconds the pacer held "
+            f"requests back, summed over requests: {waited}.",
+        ]
+    if args.processes > 0:
+        parts += shared_parts(args.processes, args.shared_projects
+                              or (80 if args.quick else 200), scale)
     report(NAME, TITLE, quick=args.quick, parts=parts)
     print(f"({NAME} took {time.perf_counter() - started:.1f} s)")
     return 0

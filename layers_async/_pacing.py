@@ -6,10 +6,16 @@ long-running (POSTs that start a job). Each bucket holds one minute of the
 tier's figure and refills continuously. The pacer mirrors those buckets with
 GCRA (a bucket expressed as one "theoretical arrival time"): each request
 reserves the next free slot, so thousands of waiting tasks never stampede.
+
+The server's bucket is the truth and may be shared (several processes on one
+key): every answer's ``X-RateLimit-Remaining`` moves the local slots later when
+the server has fewer tokens than the local bucket thinks, never earlier. A 429
+pauses its class for the ``Retry-After``; it never sizes a bucket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping
 
@@ -36,9 +42,11 @@ class Pacing:
 
     ``tier`` sizes the buckets. With ``None`` nothing is held back until the
     tier is known: from ``whoami()``, or per class from the ``X-RateLimit-Limit``
-    header of any response, or (sized as ``standard``) from a 429. Headers win
-    over a configured tier. Of each burst, ``headroom`` tokens and whatever
-    refills during ``latency`` seconds (real seconds, not scaled) are left
+    header of any response. Headers win over a configured tier. A 429 pauses its
+    class but never sizes it. The first request of each class goes out alone
+    and the others wait (briefly) for its answer, so they start from the
+    server's view of the bucket, not from a full one. Of each burst, ``headroom``
+    tokens and whatever refills during ``latency`` seconds (real seconds, not scaled) are left
     unused: requests released together reach the API spread over the network's
     latency, and a bucket that is already full can't bank that refill.
     ``scale`` multiplies every other duration (``scaled(1/1000)`` against
@@ -67,21 +75,80 @@ class Pacing:
         return attrs.evolve(self, scale=self.scale * factor)
 
 
-@attrs.define
+#: A token's worth of float drift: sums of intervals are off by ulps.
+_EPSILON = 1e-9
+#: How fast the estimate of other clients' use of a shared bucket decays per answer.
+_DECAY = 1 / 8
+
+
+def _now() -> float:
+    """The event loop's clock (anyio's ``current_time()`` at a tenth of the cost on asyncio)."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:  # another anyio backend
+        return anyio.current_time()
+
+
+@attrs.define(eq=False)
 class _Bucket:
-    """GCRA state of one endpoint class: ``tat`` is when the bucket is next full."""
+    """GCRA state of one endpoint class: ``tat`` is when the bucket is next full.
 
-    rpm: float
-    interval: float      # loop seconds per token
-    tolerance: float     # loop seconds of burst: capacity - 1 - the margin, in tokens
+    An unsized bucket (limit not known yet) has ``interval`` 0: it holds nothing
+    back but a pause: nothing goes out before ``until`` (after a 429).
+    ``pending`` counts requests asleep on a slot, ``shift`` sums how far their
+    slots were moved later since (they sleep that much more), and a resize bumps
+    ``generation`` (they take a fresh slot).
+    ``others`` estimates the tokens other clients of the key take between two
+    answers; ``lead`` is how far our view was put ahead of the server's.
+    """
+
+    rpm: float = math.inf
+    interval: float = 0.0    # loop seconds per token
+    tolerance: float = 0.0   # loop seconds of burst: capacity - 1 - the margin, in tokens
     tat: float = -math.inf
+    until: float = -math.inf
+    pending: int = 0
+    shift: float = 0.0
+    generation: int = 0
+    others: float = 0.0
+    lead: float = 0.0
+    heard: bool = False      # an answer of this class has been seen
+    contact: anyio.Event | None = None  # set when the first request's answer is seen
+    limit_text: str | None = None       # the last X-RateLimit-Limit, as sent
 
-    @classmethod
-    def sized(cls, rpm: float, pacing: Pacing) -> _Bucket:
+    def size(self, rpm: float, pacing: Pacing, now: float | None) -> None:
+        """Size for ``rpm``, keeping the tokens in use (they come back at the new rate)."""
         interval = 60.0 / rpm * pacing.scale
         margin = max(pacing.headroom, math.ceil(pacing.latency / interval))
-        burst = max(0.0, rpm - 1 - margin)
-        return cls(rpm=rpm, interval=interval, tolerance=burst * interval)
+        tolerance = max(0.0, rpm - 1 - margin) * interval
+        released = self.tat - self.pending * self.interval
+        if released != -math.inf and now is None:
+            now = _now()
+        if now is None or released <= now or not self.interval:
+            tat = -math.inf
+        else:
+            tat = now + (released - now) / self.interval * interval
+        self.rpm, self.interval, self.tolerance, self.tat = rpm, interval, tolerance, tat
+        self.pending, self.lead = 0, 0.0
+        self.generation += 1
+
+    def reserve(self, now: float) -> float:
+        """Take the next slot; how long to wait for it."""
+        tat = self.tat
+        if tat < now:
+            tat = now
+        self.tat = tat + self.interval
+        wait = tat - self.tolerance - now
+        if self.until - now > wait:
+            wait = self.until - now
+        return wait if wait > _EPSILON else 0.0
+
+    def defer(self, released: float, target: float) -> None:
+        """Move every slot later so the released requests' view reaches ``target``."""
+        delta = target - released
+        if delta > _EPSILON:
+            self.tat = (self.tat if self.tat > released else released) + delta
+            self.shift += delta
 
 
 class Pacer:
@@ -91,70 +158,148 @@ class Pacer:
         self.pacing = pacing
         #: The tier the buckets are sized for (None: not known yet, nothing held back).
         self.tier = pacing.tier
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets = {name: _Bucket() for name in ENDPOINT_CLASSES}
         if pacing.tier is not None:
-            self._size_all(pacing.tier)
+            self._size_all(pacing.tier, 0.0)
         #: Loop seconds spent waiting for tokens, per class (for benchmarks and logs).
         self.waited: dict[str, float] = dict.fromkeys(ENDPOINT_CLASSES, 0.0)
+        #: How long the first request of a class may keep the others waiting for its answer.
+        self._contact_wait = max(2 * pacing.latency, pacing.scale)
 
     def reserve(self, name: str, now: float) -> float:
         """Take the next slot of ``name``'s bucket; return how long to wait for it (pure)."""
         bucket = self._buckets.get(name)
-        if bucket is None:
-            return 0.0
-        tat = max(bucket.tat, now)
-        bucket.tat = tat + bucket.interval
-        wait = tat - bucket.tolerance - now
-        return wait if wait > 1e-9 else 0.0  # float sums of intervals drift by ulps
+        return 0.0 if bucket is None else bucket.reserve(now)
 
     async def acquire(self, name: str) -> None:
         """Wait until a request of class ``name`` may go out."""
-        delay = self.reserve(name, anyio.current_time())
-        if delay > 0:
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            return
+        if not bucket.heard:
+            await self._first_contact(bucket)
+        delay = bucket.reserve(_now())
+        while delay > 0:
             self.waited[name] += delay
-            await anyio.sleep(delay)
+            generation, shift = bucket.generation, bucket.shift
+            bucket.pending += 1
+            try:
+                await anyio.sleep(delay)
+            finally:
+                if bucket.generation == generation:
+                    bucket.pending -= 1
+            if bucket.generation != generation:  # resized while asleep: a slot of the new size
+                delay = bucket.reserve(_now())
+            else:  # slots moved later, or a 429 paused the class, while asleep
+                delay = max(bucket.shift - shift, bucket.until - _now())
+                delay = delay if delay > _EPSILON else 0.0
+
+    async def _first_contact(self, bucket: _Bucket) -> None:
+        """Let the first request of a class go alone; the others wait for its answer."""
+        if bucket.contact is None:
+            bucket.contact = anyio.Event()
+            return
+        with anyio.move_on_after(self._contact_wait):
+            await bucket.contact.wait()
+        bucket.heard = True  # answered or not: wait for it only once
 
     def learn_tier(self, tier: str) -> None:
         """Size every bucket for ``tier`` (from whoami) unless a tier was configured."""
         if self.pacing.tier is not None or tier not in TIER_RPM or tier == self.tier:
             return
         self.tier = tier
-        self._size_all(tier)
+        self._size_all(tier, None)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Size a bucket from ``X-RateLimit-Endpoint-Class`` and ``X-RateLimit-Limit``."""
+    def observe(self, headers: Mapping[str, str], now: float | None = None) -> None:
+        """Follow one answer's ``X-RateLimit-*`` headers for its endpoint class.
+
+        ``Limit`` sizes the bucket; ``Remaining`` (or else ``Reset``, seconds until
+        full) defers it when the server is emptier than we think (see :meth:`sync`).
+        """
         name = headers.get("x-ratelimit-endpoint-class")
+        bucket = self._buckets.get(name) if name is not None else None
+        if bucket is None:
+            return
+        if not bucket.heard:
+            bucket.heard = True
+            if bucket.contact is not None:
+                bucket.contact.set()
         limit = headers.get("x-ratelimit-limit")
-        if name not in ENDPOINT_CLASSES or limit is None:
+        if limit is not None and limit != bucket.limit_text:
+            bucket.limit_text = limit
+            try:
+                rpm = float(limit)
+            except ValueError:
+                rpm = math.nan
+            if rpm >= 1 and math.isfinite(rpm) and rpm != bucket.rpm:
+                bucket.size(rpm, self.pacing, now)
+        if not bucket.interval:
+            return
+        remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+        if remaining is None and reset is None:
             return
         try:
-            rpm = float(limit)
+            left = None if remaining is None else float(remaining)
+            full_in = None if reset is None else float(reset)
         except ValueError:
             return
-        bucket = self._buckets.get(name)
-        if rpm >= 1 and math.isfinite(rpm) and (bucket is None or rpm != bucket.rpm):
-            self._resize(name, rpm)
+        self.sync(bucket, _now() if now is None else now, remaining=left, reset=full_in)
+
+    def sync(self, name: str | _Bucket, now: float, *, remaining: float | None = None,
+             reset: float | None = None) -> None:
+        """Follow the server's view of a shared bucket (pure: ``now`` is given).
+
+        The server's bucket is full at ``now + (limit - remaining) * interval`` (or
+        ``now + reset``, scaled, without ``remaining``). When that is later than our
+        own view (slots of requests already released), other clients of the key
+        took the difference: every slot moves later by it plus the estimate of what
+        they take before the next answer, so we send no more than is left to us.
+        When our view is later (more conservative), it stays.
+        """
+        bucket = self._buckets.get(name) if isinstance(name, str) else name
+        if bucket is None or not bucket.interval:
+            return
+        interval = bucket.interval
+        if remaining is not None:
+            if not 0 <= remaining <= bucket.rpm:
+                return
+            server = now + (bucket.rpm - remaining) * interval
+        elif reset is not None and 0 <= reset <= 86400:
+            server = now + reset * self.pacing.scale
+        else:
+            return
+        released = bucket.tat - bucket.pending * interval
+        if released < now:
+            released = now
+        # Tokens others took since the last answer: the server's view against ours
+        # without the lead we gave them; a floored Remaining is up to a token low.
+        own = released - bucket.lead
+        taken = (server - (own if own > now else now)) / interval - 1.0
+        others = bucket.others
+        others = taken if taken > others else others - (others - max(taken, 0.0)) * _DECAY
+        bucket.others = others
+        target = server + others * interval
+        if target > released:
+            bucket.defer(released, target)
+            released = target
+        bucket.lead = released - server
 
     def penalize(self, name: str, retry_after: float | None, now: float) -> None:
-        """After a 429 on ``name``: send nothing of that class for ``retry_after`` seconds."""
-        if name not in ENDPOINT_CLASSES:
+        """After a 429 on ``name``: send nothing of that class for ``retry_after`` seconds.
+
+        A pause only: the bucket is neither sized nor emptied, since a stray 429 (a
+        proxy's, an injected fault) says nothing of the limit; a real one comes with
+        ``X-RateLimit-Remaining``, which :meth:`observe` has already followed.
+        """
+        bucket = self._buckets.get(name)
+        if bucket is None:
             return
-        if name not in self._buckets:  # limits we didn't know of: assume the smallest tier
-            self._resize(name, TIER_RPM["standard"][name])
-        bucket = self._buckets[name]
         wait = (retry_after if retry_after is not None else 1.0) * self.pacing.scale
-        bucket.tat = max(bucket.tat, now + wait + bucket.tolerance)
+        if now + wait > bucket.until:
+            bucket.until = now + wait
 
-    def _size_all(self, tier: str) -> None:
+    def _size_all(self, tier: str, now: float | None) -> None:
         for name, rpm in TIER_RPM[tier].items():
-            self._resize(name, rpm)
-
-    def _resize(self, name: str, rpm: float) -> None:
-        old = self._buckets.get(name)
-        new = _Bucket.sized(rpm, self.pacing)
-        if old is not None and old.tat != -math.inf:
-            now = anyio.current_time()
-            if old.tat > now:
-                # Keep the tokens already in use; they come back at the new rate.
-                new.tat = now + (old.tat - now) / old.interval * new.interval
-        self._buckets[name] = new
+            bucket = self._buckets[name]
+            if rpm != bucket.rpm:
+                bucket.size(rpm, self.pacing, now)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import anyio
+import anyio.lowlevel
 import pytest
 
-from layers_async import AsyncLayers, Pacing, RateLimitError
+from layers_async import AsyncLayers, Pacing, RateLimitError, RetryPolicy
 from layers_async._operations import find_operation
 from layers_async._pacing import Pacer
 from layers_async.testing import FakeLayers
@@ -116,12 +118,14 @@ async def test_pacer_learns_the_tier_from_whoami() -> None:
 @pytest.mark.anyio
 async def test_pacer_sizes_a_class_from_the_rate_limit_headers() -> None:
     """Any response's X-RateLimit-Limit sizes that endpoint class's bucket."""
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client() as layers:
+    scale = 10.0  # slow enough that no token refills between the answer and the slots below
+    async with FakeLayers(time_scale=scale) as fake, fake.client() as layers:
         await layers.credits.get()  # a read-light answer: X-RateLimit-Limit 120 on standard
         assert layers.pacer is not None
-        reads = [layers.pacer.reserve("read-light", 0.0) for _ in range(120)]
-        writes = [layers.pacer.reserve("write-light", 0.0) for _ in range(120)]
-    burst = 120 - margin(120, 0.005, SCALE)
+        now = anyio.current_time()
+        reads = [layers.pacer.reserve("read-light", now) for _ in range(120)]
+        writes = [layers.pacer.reserve("write-light", now) for _ in range(120)]
+    burst = 120 - margin(120, 0.005, scale) - 1  # Remaining 119: the credits call took one
     assert [0.0] * burst == reads[:burst]
     assert 0.0 < reads[burst]
     assert [0.0] * 120 == writes  # no write answer seen yet: nothing known, nothing held
@@ -141,12 +145,16 @@ async def test_paced_client_gets_no_429_where_an_unpaced_one_does() -> None:
     async with FakeLayers(time_scale=scale) as fake, fake.client(max_retries=0,
                                                                  pacing=False) as unpaced:
         limited: list[RateLimitError] = []
-        for i in range(80):
+
+        async def create(i: int) -> None:
             try:
                 await unpaced.projects.create(name=f"Unpaced {i}")
             except RateLimitError as exc:
                 limited.append(exc)
-                break
+
+        async with anyio.create_task_group() as group:  # at once: a slow machine can't refill
+            for i in range(80):
+                group.start_soon(create, i)
         assert limited
     async with FakeLayers(time_scale=scale) as fake:
         async with fake.client(max_retries=0,
@@ -182,3 +190,158 @@ def test_latency_allowance_grows_with_the_refill_rate() -> None:
     assert 6000 - 10 == burst
     assert [0.0] * burst == waits[:burst]
     assert 0.0 < waits[burst]
+
+
+def test_a_429_without_limit_headers_pauses_but_does_not_size_an_unknown_class() -> None:
+    """A stray 429 (Retry-After 2) holds an unsized class 2 s, then nothing is held back."""
+    pacer = Pacer(Pacing())
+    pacer.penalize("long-running", 2.0, 100.0)
+    assert [2.0] * 300 == [pacer.reserve("long-running", 100.0) for _ in range(300)]
+    assert [0.0] * 300 == [pacer.reserve("long-running", 102.0) for _ in range(300)]
+    assert pacer.tier is None
+
+
+def test_limit_headers_after_a_stray_429_size_the_class_at_the_real_limit() -> None:
+    """After a stray 429, the next answer's Limit 300 sizes long-running at 300, not 20."""
+    pacer = Pacer(Pacing(headroom=0, latency=0))
+    pacer.penalize("long-running", 1.0, 0.0)
+    pacer.observe({"x-ratelimit-endpoint-class": "long-running", "x-ratelimit-limit": "300"},
+                  now=0.5)
+    assert 0.5 == pytest.approx(pacer.reserve("long-running", 0.5))  # paused until 1.0
+    waits = [pacer.reserve("long-running", 1.0) for _ in range(301)]
+    # then a full partner bucket: 300 at once, the next 0.2 s later (not 3 s)
+    assert [0.0] * 300 == waits[:300]
+    assert 0.2 == pytest.approx(waits[300])
+
+
+def remaining(value: int, limit: int = 20) -> dict[str, str]:
+    """A long-running answer's rate-limit headers."""
+    return {"x-ratelimit-endpoint-class": "long-running", "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(value)}
+
+
+def test_server_with_fewer_tokens_defers_the_local_bucket() -> None:
+    """Local thinks 15 of 20 are left, the server says 10: at most 10 go out before refills."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0))
+    for _ in range(5):
+        pacer.reserve("long-running", 0.0)
+    pacer.observe(remaining(10), now=0.0)
+    waits = [pacer.reserve("long-running", 0.0) for _ in range(20)]
+    free = waits.count(0.0)
+    assert 0 < free <= 10
+    assert [3.0 * (i + 1) for i in range(20 - free)] == pytest.approx(waits[free:])
+
+
+def test_server_with_more_tokens_leaves_a_more_careful_local_bucket() -> None:
+    """Local thinks 5 are left, the server says 19: still 5 go out at once."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0))
+    for _ in range(15):
+        pacer.reserve("long-running", 0.0)
+    pacer.observe(remaining(19), now=0.0)
+    waits = [pacer.reserve("long-running", 0.0) for _ in range(6)]
+    assert [0.0] * 5 == waits[:5]
+    assert 3.0 == pytest.approx(waits[5])
+
+
+def test_reset_alone_defers_like_remaining() -> None:
+    """Without Remaining, Reset 30 (seconds until full) means the bucket is 10 tokens short."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0))
+    pacer.observe({"x-ratelimit-endpoint-class": "long-running", "x-ratelimit-reset": "30"},
+                  now=0.0)
+    assert 10 >= [pacer.reserve("long-running", 0.0) for _ in range(20)].count(0.0)
+
+
+def test_a_lone_client_that_matches_the_server_loses_nothing() -> None:
+    """Answers agreeing with the local bucket (one client on the key) never defer it."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0))
+    for i in range(20):
+        pacer.reserve("long-running", 0.0)
+        pacer.observe(remaining(19 - i), now=0.0)
+    assert [0.0] * 10 == [pacer.reserve("long-running", 30.0) for _ in range(10)]
+    assert 0.0 < pacer.reserve("long-running", 30.0)
+
+
+def test_other_clients_use_is_left_to_them() -> None:
+    """Others take 2/3 of a shared bucket: we get about the rest, almost never a 429."""
+    pacer = Pacer(Pacing(tier="standard"))  # 20/min: a token every 3 s
+    tokens, now, step = 20.0, 0.0, 0.5  # the server's bucket, API seconds
+    due = pacer.reserve("long-running", now)  # when our next request goes out
+    sent = limited = 0
+    while now < 1800.0:
+        if now % 4.5 == 0 and tokens >= 1:  # the others: 2 requests every 9 s
+            tokens -= 1
+        if now >= due:
+            if tokens >= 1:
+                tokens -= 1
+                sent += 1
+            else:
+                limited += 1
+            pacer.observe(remaining(math.floor(tokens)), now=now)
+            due = now + pacer.reserve("long-running", now)
+        now += step
+        tokens = min(20.0, tokens + step / 3)
+    left_to_us = 20 + 1800 / 3 - 1800 / 4.5  # what the others leave of the run's tokens
+    assert limited <= 3
+    assert 0.8 <= sent / left_to_us <= 1.05
+@pytest.mark.anyio
+async def test_a_sleeping_request_waits_for_slots_moved_while_it_slept() -> None:
+    """A request asleep on its slot sleeps on when the server's answer moves the slots."""
+    pacer = Pacer(Pacing(tier="standard", headroom=10, latency=0).scaled(1 / 1000))
+    now = anyio.current_time()  # a token every 3 ms; bursts of 10
+    pacer.observe(remaining(20), now=now)
+    for _ in range(14):
+        pacer.reserve("long-running", now)
+    async with anyio.create_task_group() as group:
+        group.start_soon(pacer.acquire, "long-running")  # its slot: 15 ms from now
+        await anyio.lowlevel.checkpoint()
+        # the server is empty: others took 6, so their next 5 go first: 33 ms more
+        pacer.observe(remaining(0), now=now)
+    assert 0.048 <= anyio.current_time() - now
+
+
+@pytest.mark.anyio
+async def test_a_sleeping_request_waits_out_a_pause_that_began_while_it_slept() -> None:
+    """A request asleep on its slot sleeps until the end of a pause a 429 began meanwhile."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0).scaled(1 / 1000))
+    pacer.observe({"x-ratelimit-endpoint-class": "long-running"})  # first contact made
+    now = anyio.current_time()
+    for _ in range(25):
+        pacer.reserve("long-running", now)
+    async with anyio.create_task_group() as group:
+        group.start_soon(pacer.acquire, "long-running")  # its slot: 18 ms from now
+        await anyio.lowlevel.checkpoint()
+        pacer.penalize("long-running", 50.0, now)  # nothing before 50 ms from now
+    assert 0.05 <= anyio.current_time() - now
+
+
+@pytest.mark.anyio
+async def test_150_onboarding_flows_on_a_partner_key_survive_stray_429s() -> None:
+    """Partner key, no whoami, 10 % injected 429s (the first ingest's too): all 150 finish."""
+    async with FakeLayers(time_scale=SCALE, tier="partner") as fake:
+        fake.faults.add(status=429, retry_after=1, times=1,
+                        route="POST /v1/projects/{id}/ingest/github")
+        fake.faults.add(status=429, retry_after=0, share=0.05)
+        fake.faults.add(status=429, retry_after=1, share=0.05 / 0.95)
+        # more retries than the default: four faults in a row on one call is luck, not pacing
+        retry = RetryPolicy(max_retries=10).scaled(1 / SCALE)
+        done: list[str] = []
+        async with fake.client(retry=retry) as layers:
+
+            async def onboard(i: int) -> None:
+                project = await layers.projects.create(name=f"Customer {i}")
+                await layers.github.register_installation(1000 + i, f"state_{i}")
+                job = await layers.ingest.github(project.id, repo_full_name="acme/app")
+                await job.wait()
+                done.append(project.id)
+
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as group:
+                    for i in range(150):
+                        group.start_soon(onboard, i)
+            assert layers.pacer is not None
+            waited = {k: v * SCALE for k, v in layers.pacer.waited.items()}  # API seconds
+        injected = sum(f.hits for f in fake.faults)
+    assert 150 == len(done)
+    assert 0 < injected
+    # 150 starts fit a partner minute (300); sized at standard (20/min) they would wait minutes
+    assert waited["long-running"] < 150 * 10.0
