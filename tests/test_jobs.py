@@ -125,8 +125,12 @@ async def test_polls_send_if_none_match_and_304_keeps_the_snapshot() -> None:
 async def test_watch_yields_each_change_and_ends_at_the_terminal_one() -> None:
     """Statuses/stages only move forward, progress never decreases, last one is terminal."""
     seen: list[JobSnapshot] = []
-    every_second = PollPolicy(initial=1.0, maximum=1.0).scaled(1 / SCALE)  # sees each stage
-    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=every_second) as layers:
+    scale = 100.0  # each stage of a 60 s job lasts >= 9 API s = 90 ms: a 10 ms poll sees it
+    every_second = PollPolicy(initial=1.0, maximum=1.0).scaled(1 / scale)
+    async with FakeLayers(time_scale=scale, stage_spread=0) as fake, \
+            fake.client(poll=every_second) as layers:
+        fake.script_job(duration=60)
+        fake.script_job(duration=60)
         job = await started(layers)
         async for snapshot in job.watch():
             seen.append(snapshot)

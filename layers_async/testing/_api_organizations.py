@@ -566,6 +566,7 @@ async def rotate_child_api_key(request: web.Request) -> web.StreamResponse:
     if old.superseded_by is not None or old.expired(now):
         raise ApiError(409, "CONFLICT", "This key was already rotated or revoked.")
     new = state.add_key(child, env=old.env, scopes=old.scopes, tier=old.tier, name=old.name)
+    new.created_at = now  # one instant: the grace is exactly 24 h from the new key's birth
     old.rotated_at = now
     old.grace_until = now + GRACE
     old.superseded_by = new.id
