@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Mapping
 
 import anyio
@@ -113,6 +114,10 @@ class _Bucket:
     others: float = 0.0
     lead: float = 0.0
     heard: bool = False      # an answer of this class has been seen
+    inflight: int = 0        # requests released and not yet answered
+    window: float = 1.0      # how many may be in flight: grows per answer, halves on others' use
+    margin: float = 0.0      # tokens of the burst left unused (see Pacing)
+    blocked: deque[anyio.Event] = attrs.field(factory=deque)  # waiting for the window
     contact: anyio.Event | None = None  # set when the first request's answer is seen
     limit_text: str | None = None       # the last X-RateLimit-Limit, as sent
 
@@ -129,6 +134,7 @@ class _Bucket:
         else:
             tat = now + (released - now) / self.interval * interval
         self.rpm, self.interval, self.tolerance, self.tat = rpm, interval, tolerance, tat
+        self.margin = float(margin)
         self.pending, self.lead = 0, 0.0
         self.generation += 1
 
@@ -193,6 +199,35 @@ class Pacer:
             else:  # slots moved later, or a 429 paused the class, while asleep
                 delay = max(bucket.shift - shift, bucket.until - _now())
                 delay = delay if delay > _EPSILON else 0.0
+        if bucket.inflight >= bucket.window and bucket.interval:
+            event = anyio.Event()
+            bucket.blocked.append(event)
+            try:
+                await event.wait()
+            except BaseException:
+                if event in bucket.blocked:
+                    bucket.blocked.remove(event)
+                elif event.is_set():
+                    bucket.inflight -= 1  # the slot handed to us goes to the next one
+                    self._unblock(bucket)
+                raise
+        else:
+            bucket.inflight += 1
+
+    def finish(self, name: str) -> None:
+        """A request of ``name`` let out by :meth:`acquire` is answered (or failed)."""
+        bucket = self._buckets.get(name)
+        if bucket is not None and bucket.inflight > 0:
+            bucket.inflight -= 1
+            if bucket.blocked:
+                self._unblock(bucket)
+
+    @staticmethod
+    def _unblock(bucket: _Bucket) -> None:
+        """Hand the free places of the window to the requests waiting for one, in order."""
+        while bucket.blocked and bucket.inflight < bucket.window:
+            bucket.inflight += 1
+            bucket.blocked.popleft().set()
 
     async def _first_contact(self, bucket: _Bucket) -> None:
         """Let the first request of a class go alone; the others wait for its answer."""
@@ -278,6 +313,13 @@ class Pacer:
         others = bucket.others
         others = taken if taken > others else others - (others - max(taken, 0.0)) * _DECAY
         bucket.others = others
+        # The window: one more per answer while others take nothing (slow start), halved
+        # when they do, never above what the server has left beyond the margin.
+        window = bucket.window / 2 if taken >= 1.0 else bucket.window + 1.0
+        cap = remaining - bucket.margin if remaining is not None else bucket.rpm
+        bucket.window = 1.0 if window < 1.0 or cap < 1.0 else min(window, cap)
+        if bucket.blocked:
+            self._unblock(bucket)
         target = server + others * interval
         if target > released:
             bucket.defer(released, target)
