@@ -184,6 +184,28 @@ class Pacer:
             return
         if not bucket.heard:
             await self._first_contact(bucket)
+        # A place in the window first, then a slot: the slot then follows the latest answer.
+        if bucket.inflight >= bucket.window and bucket.interval:
+            event = anyio.Event()
+            bucket.blocked.append(event)
+            try:
+                await event.wait()
+            except BaseException:
+                if event in bucket.blocked:
+                    bucket.blocked.remove(event)
+                else:  # the place handed to us goes to the next one
+                    self.finish(name)
+                raise
+        else:
+            bucket.inflight += 1
+        try:
+            await self._wait_for_slot(name, bucket)
+        except BaseException:
+            self.finish(name)
+            raise
+
+    async def _wait_for_slot(self, name: str, bucket: _Bucket) -> None:
+        """Take a slot of ``bucket`` and sleep until it comes (longer if slots move)."""
         delay = bucket.reserve(_now())
         while delay > 0:
             self.waited[name] += delay
@@ -199,20 +221,6 @@ class Pacer:
             else:  # slots moved later, or a 429 paused the class, while asleep
                 delay = max(bucket.shift - shift, bucket.until - _now())
                 delay = delay if delay > _EPSILON else 0.0
-        if bucket.inflight >= bucket.window and bucket.interval:
-            event = anyio.Event()
-            bucket.blocked.append(event)
-            try:
-                await event.wait()
-            except BaseException:
-                if event in bucket.blocked:
-                    bucket.blocked.remove(event)
-                elif event.is_set():
-                    bucket.inflight -= 1  # the slot handed to us goes to the next one
-                    self._unblock(bucket)
-                raise
-        else:
-            bucket.inflight += 1
 
     def finish(self, name: str) -> None:
         """A request of ``name`` let out by :meth:`acquire` is answered (or failed)."""
