@@ -11,6 +11,14 @@ The server's bucket is the truth and may be shared (several processes on one
 key): every answer's ``X-RateLimit-Remaining`` moves the local slots later when
 the server has fewer tokens than the local bucket thinks, never earlier. A 429
 pauses its class for the ``Retry-After``; it never sizes a bucket.
+
+Headers lag: an answer counts only the requests that reached the server before
+it, and other clients' requests in flight are invisible. So each class also
+keeps a *window* of requests in flight: one at first, one more per answer that
+shows no other client's use, halved when one does, capped at what the server
+has left beyond the margin. A request takes its place in the window before its
+slot, so the slot follows the latest answer, and clients that all saw a full
+bucket don't all spend it at once.
 """
 
 from __future__ import annotations
