@@ -11,12 +11,21 @@ The server's bucket is the truth and may be shared (several processes on one
 key): every answer's ``X-RateLimit-Remaining`` moves the local slots later when
 the server has fewer tokens than the local bucket thinks, never earlier. A 429
 pauses its class for the ``Retry-After``; it never sizes a bucket.
+
+Headers lag: an answer counts only the requests that reached the server before
+it, and other clients' requests in flight are invisible. So each class also
+keeps a *window* of requests in flight: one at first, one more per answer that
+shows no other client's use, halved when one does, capped at what the server
+has left beyond the margin. A request takes its place in the window before its
+slot, so the slot follows the latest answer, and clients that all saw a full
+bucket don't all spend it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Mapping
 
 import anyio
@@ -113,6 +122,10 @@ class _Bucket:
     others: float = 0.0
     lead: float = 0.0
     heard: bool = False      # an answer of this class has been seen
+    inflight: int = 0        # requests released and not yet answered
+    window: float = 1.0      # how many may be in flight: grows per answer, halves on others' use
+    margin: float = 0.0      # tokens of the burst left unused (see Pacing)
+    blocked: deque[anyio.Event] = attrs.field(factory=deque)  # waiting for the window
     contact: anyio.Event | None = None  # set when the first request's answer is seen
     limit_text: str | None = None       # the last X-RateLimit-Limit, as sent
 
@@ -129,6 +142,7 @@ class _Bucket:
         else:
             tat = now + (released - now) / self.interval * interval
         self.rpm, self.interval, self.tolerance, self.tat = rpm, interval, tolerance, tat
+        self.margin = float(margin)
         self.pending, self.lead = 0, 0.0
         self.generation += 1
 
@@ -178,6 +192,28 @@ class Pacer:
             return
         if not bucket.heard:
             await self._first_contact(bucket)
+        # A place in the window first, then a slot: the slot then follows the latest answer.
+        if bucket.inflight >= bucket.window and bucket.interval:
+            event = anyio.Event()
+            bucket.blocked.append(event)
+            try:
+                await event.wait()
+            except BaseException:
+                if event in bucket.blocked:
+                    bucket.blocked.remove(event)
+                else:  # the place handed to us goes to the next one
+                    self.finish(name)
+                raise
+        else:
+            bucket.inflight += 1
+        try:
+            await self._wait_for_slot(name, bucket)
+        except BaseException:
+            self.finish(name)
+            raise
+
+    async def _wait_for_slot(self, name: str, bucket: _Bucket) -> None:
+        """Take a slot of ``bucket`` and sleep until it comes (longer if slots move)."""
         delay = bucket.reserve(_now())
         while delay > 0:
             self.waited[name] += delay
@@ -193,6 +229,21 @@ class Pacer:
             else:  # slots moved later, or a 429 paused the class, while asleep
                 delay = max(bucket.shift - shift, bucket.until - _now())
                 delay = delay if delay > _EPSILON else 0.0
+
+    def finish(self, name: str) -> None:
+        """A request of ``name`` let out by :meth:`acquire` is answered (or failed)."""
+        bucket = self._buckets.get(name)
+        if bucket is not None and bucket.inflight > 0:
+            bucket.inflight -= 1
+            if bucket.blocked:
+                self._unblock(bucket)
+
+    @staticmethod
+    def _unblock(bucket: _Bucket) -> None:
+        """Hand the free places of the window to the requests waiting for one, in order."""
+        while bucket.blocked and bucket.inflight < bucket.window:
+            bucket.inflight += 1
+            bucket.blocked.popleft().set()
 
     async def _first_contact(self, bucket: _Bucket) -> None:
         """Let the first request of a class go alone; the others wait for its answer."""
@@ -278,6 +329,13 @@ class Pacer:
         others = bucket.others
         others = taken if taken > others else others - (others - max(taken, 0.0)) * _DECAY
         bucket.others = others
+        # The window: one more per answer while others take nothing (slow start), halved
+        # when they do, never above what the server has left beyond the margin.
+        window = bucket.window / 2 if taken >= 1.0 else bucket.window + 1.0
+        cap = remaining - bucket.margin if remaining is not None else bucket.rpm
+        bucket.window = 1.0 if window < 1.0 or cap < 1.0 else min(window, cap)
+        if bucket.blocked:
+            self._unblock(bucket)
         target = server + others * interval
         if target > released:
             bucket.defer(released, target)

@@ -88,7 +88,11 @@ class Pipeline:
                 await pacer.acquire(request.endpoint_class)
             error: APIConnectionError | APIError
             try:
-                response = await connection.transport.send(request)
+                try:
+                    response = await connection.transport.send(request)
+                finally:
+                    if pacer is not None:
+                        pacer.finish(request.endpoint_class)
             except APIConnectionError as exc:
                 exc.attempts = attempt
                 logger.debug("%s %s -> %s (attempt %d)", request.method, request.path,

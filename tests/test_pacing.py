@@ -345,3 +345,36 @@ async def test_150_onboarding_flows_on_a_partner_key_survive_stray_429s() -> Non
     assert 0 < injected
     # 150 starts fit a partner minute (300); sized at standard (20/min) they would wait minutes
     assert waited["long-running"] < 150 * 10.0
+
+
+def test_window_grows_per_quiet_answer_and_halves_when_others_take_tokens() -> None:
+    """Answers matching our own use widen the window by one; a drop others caused halves it."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0))
+    bucket = pacer._buckets["long-running"]
+    for i in range(4):
+        pacer.reserve("long-running", 0.0)
+        pacer.observe(remaining(19 - i), now=0.0)
+    assert 5.0 == bucket.window
+    pacer.reserve("long-running", 0.0)
+    pacer.observe(remaining(8), now=0.0)  # others took 7
+    assert 2.5 == bucket.window
+
+
+@pytest.mark.anyio
+async def test_requests_beyond_the_window_wait_for_an_answer() -> None:
+    """With a window of one, the second request goes out only once the first is answered."""
+    pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0).scaled(1 / 1000))
+    pacer.observe({"x-ratelimit-endpoint-class": "long-running"})  # first contact made
+    await pacer.acquire("long-running")
+    released = anyio.Event()
+
+    async def second() -> None:
+        await pacer.acquire("long-running")
+        released.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(second)
+        await anyio.lowlevel.checkpoint()
+        assert not released.is_set()
+        pacer.finish("long-running")
+    assert released.is_set()
