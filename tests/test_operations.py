@@ -2,70 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
-from apidocs import API_DOCS
+from apispec import BY_ID, TSV, UNDOCUMENTED_PAGING, body_properties, query_parameters
 
 from layers_async import AsyncLayers
 from layers_async._operations import OPERATIONS, RESULT_TYPES, Operation
 from layers_async.testing._routes import ROUTES
 
-SPEC: dict[str, Any] = yaml.safe_load((API_DOCS / "openapi.yaml").read_text())
-with (API_DOCS / "operations.tsv").open(newline="") as _tsv:
-    TSV: dict[str, dict[str, str]] = {
-        row["operation_id"]: row for row in csv.DictReader(_tsv, delimiter="\t")}
-
-#: Paged per operations.tsv, though the spec prints no cursor/limit (its nextCursor is inferred).
-UNDOCUMENTED_PAGING = frozenset({"listSocialAccounts"})
-
-
-def spec_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(method, path, operation) for every operation in openapi.yaml."""
-    for path, item in SPEC["paths"].items():
-        for method, op in item.items():
-            if method in ("get", "post", "patch", "delete", "put"):
-                yield method.upper(), path, op
-
-
-BY_ID = {op["operationId"]: (method, path, op) for method, path, op in spec_operations()}
 LIBRARY = {op.operation_id: op for op in OPERATIONS}
 FAKE = {(route.method, route.path): route for route in ROUTES}
-
-
-def resolve(node: Any) -> Any:
-    """``node`` with a local ``$ref`` followed."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = SPEC
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
-def body_properties(op: dict[str, Any]) -> set[str]:
-    """Top-level property names the spec allows in the request body (across oneOf/anyOf)."""
-    content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-    found: set[str] = set()
-    pending = [content.get("schema")]
-    while pending:
-        schema = resolve(pending.pop())
-        if not isinstance(schema, dict):
-            continue
-        found |= set(schema.get("properties", {}))
-        for key in ("oneOf", "anyOf", "allOf"):
-            pending.extend(schema.get(key, []))
-    return found
-
-
-def query_parameters(op: dict[str, Any]) -> set[str]:
-    """Query parameter names of the operation."""
-    params = (resolve(p) for p in op.get("parameters", []))
-    return {p["name"] for p in params if p.get("in") == "query"}
 
 
 def test_the_spec_and_the_tsv_name_the_same_94_operations() -> None:

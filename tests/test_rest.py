@@ -234,6 +234,28 @@ async def test_oauth_wait_returns_when_the_hand_off_completes() -> None:
         assert "disconnected" == revoked.status
 
 
+async def test_connected_accounts_are_one_set_for_listing_revoking_and_publishing() -> None:
+    """The test hook's account is listed and revocable; an OAuth account is a publish target;
+    a revoked account no longer is."""
+    async with FakeLayers(time_scale=1000) as fake, fake.client() as layers:
+        project = await _project(layers)
+        hooked = fake.connect_social_account(project, display_name="@acmecoffee")
+        url = await layers.social_accounts.oauth_url(
+            project, platform="tiktok", return_url="https://app.example.com/done")
+        oauth = fake.complete_oauth(url.state, handle="acme")
+        listed = {a.social_account_id: a.handle
+                  async for a in layers.social_accounts.list(project)}
+        result = await (await layers.content.generate(project)).wait()
+        published = await layers.content.publish(result.containers[0], targets=[
+            {"socialAccountId": oauth, "mode": "direct_publish"}])
+        await layers.social_accounts.revoke(hooked)
+        with pytest.raises(ValidationError, match="social account"):
+            await layers.content.publish(result.containers[0], targets=[
+                {"socialAccountId": hooked, "mode": "direct_publish"}])
+    assert {hooked: "acmecoffee", oauth: "acme"} == listed
+    assert [oauth] == [post.social_account_id for post in published.items]
+
+
 async def test_oauth_wait_times_out_and_is_cancellable() -> None:
     """A failed hand-off returns; a short timeout raises; a cancel stops polling at once."""
     async with FakeLayers(time_scale=1000, return_url_hosts=["app.example.com"]) as fake, \

@@ -361,6 +361,7 @@ def _write_journal(path: Path, fake: FakeLayers) -> None:
             record = {"method": entry.method, "path": entry.path, "route": entry.route,
                       "status": entry.status, "replayed": entry.replayed, "at": entry.at,
                       "request_id": entry.request_id, "query": entry.query,
+                      "query_all": entry.query_all,
                       "headers": entry.headers, "json": entry.json}
             file.write(json.dumps(record, default=str) + "\n")
 

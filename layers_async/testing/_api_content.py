@@ -136,7 +136,9 @@ def _summary(state: State, container: ContainerRecord) -> dict[str, Any]:
 
 
 def _accepted(state: State, job: JobRecord, containers: list[ContainerRecord]) -> web.Response:
-    view = job_view(job, state.clock.now())
+    # The job as it was when accepted: a 202 never reports a finish (nor its result),
+    # even when the job's scaled duration ran out while the answer was being built.
+    view = job_view(job, job.started_at)
     body = {
         "jobId": job.id,
         "kind": job.wire_kind,

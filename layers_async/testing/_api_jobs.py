@@ -32,9 +32,9 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')  # one entity-tag of a list; group 1: opaque-tag
 
 
-def job_json(state: State, job: JobRecord) -> dict[str, Any]:
-    """The Job envelope as GET /v1/jobs/{jobId} returns it now."""
-    view = job_view(job, state.clock.now())
+def job_json(state: State, job: JobRecord, *, at: float | None = None) -> dict[str, Any]:
+    """The Job envelope as GET /v1/jobs/{jobId} returns it now (or at API time ``at``)."""
+    view = job_view(job, state.clock.now() if at is None else at)
     body: dict[str, Any] = {
         "jobId": job.id,
         "kind": job.wire_kind,
@@ -60,7 +60,9 @@ def job_json(state: State, job: JobRecord) -> dict[str, Any]:
 
 def _accepted(state: State, job: JobRecord) -> web.StreamResponse:
     """The 202 job envelope; a GitHub ingest's also names its repo (as the quickstart prints)."""
-    view = job_view(job, state.clock.now())
+    # The job as it was when accepted: a 202 never reports a finish (nor its result),
+    # even when the job's scaled duration ran out while the answer was being built.
+    view = job_view(job, job.started_at)
     body: dict[str, Any] = {
         "jobId": job.id,
         "kind": job.wire_kind,

@@ -195,7 +195,8 @@ async def refresh_keywords(request: web.Request) -> web.StreamResponse:
 def accepted(state: State, job_id: str, **pointers: Any) -> web.StreamResponse:
     """The 202 job envelope (with extra resource pointers such as ``influencerId``)."""
     job = state.jobs[job_id]
-    body = {k: v for k, v in job_json(state, job).items() if k in (
+    # As at the start, like the other 202s: never a finish it carries no result for.
+    body = {k: v for k, v in job_json(state, job, at=job.started_at).items() if k in (
         "jobId", "kind", "status", "stage", "projectId", "locationUrl", "startedAt")}
     body.update(pointers)
     return json_response(body, status=202, headers={"Location": job.location_url})

@@ -3,6 +3,10 @@
 An OAuth state stays ``pending`` until a test hook completes or fails it, or until 120 API
 seconds pass (it then completes by itself; inferred) or it expires (10 min, inferred: then
 ``failed``). Lease requests stay ``requested`` until a test hook assigns or rejects them.
+
+Connected accounts (OAuth, leases, or ``FakeLayers.connect_social_account``) are one set:
+each is listed and revoked here and is a publishing target of the content routes until it is
+revoked.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ._api_projects import project_or_404
+from ._content import SocialAccount
 from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
 from ._pagination import decode_cursor, encode_cursor, parse_limit
@@ -41,6 +46,15 @@ _SCOPES = ("platform_post", "social_account", "project", "project_layer", "organ
 _GRANULARITIES = ("hour", "day", "week")
 
 
+def publish_to(state: State, account: SocialAccountRecord) -> None:
+    """Make ``account`` a publishing target of its project's organization."""
+    for org in state.orgs.values():
+        if account.project_id in org.projects:
+            org.content.accounts[account.id] = SocialAccount(
+                id=account.id, project_id=account.project_id, platform=account.platform,
+                display_name=f"@{account.handle}", connected_at=account.connected_at)
+
+
 # -- OAuth ------------------------------------------------------------------------------------
 
 
@@ -61,6 +75,7 @@ def complete_oauth(state: State, record: OAuthRecord, handle: str | None) -> str
                                   platform=record.platform, handle=handle or "acmecoffee",
                                   connected_at=state.clock.now())
     state.rest.accounts[account.id] = account
+    publish_to(state, account)
     record.status, record.ended_at, record.social_account_id = ("completed", state.clock.now(),
                                                                 account.id)
     return account.id
@@ -176,6 +191,7 @@ async def revoke_social_account(request: web.Request) -> web.StreamResponse:
         raise not_found("Social account not found.")
     if account.disconnected_at is None:
         account.status, account.disconnected_at = "disconnected", state.clock.now()
+    org.content.accounts.pop(account.id, None)  # no longer a publishing target
     return json_response({"socialAccountId": account.id, "status": "disconnected",
                           "disconnectedReason": "revoked_by_partner",
                           "canceledScheduledPosts": 0,
@@ -207,6 +223,7 @@ def assign_lease(state: State, lease: LeaseRecord, count: int | None, note: str 
                                       connected_at=state.clock.now(), leased=True,
                                       followers=12840 + index)
         state.rest.accounts[account.id] = account
+        publish_to(state, account)
         lease.account_ids.append(account.id)
     lease.status = "assigned" if wanted >= lease.count else "partial"
     lease.assigned_at, lease.note = state.clock.now(), note

@@ -19,6 +19,10 @@ class JournalEntry:
     request is still in flight and when the connection was dropped. ``request_id`` is the
     ``X-Request-Id`` the response carried; an idempotent replay carries the original request's
     id (and ``replayed`` is True), so a replay shares its id with the entry it repeats.
+
+    ``query`` keeps one value per parameter name (the first), which is enough for most checks;
+    ``query_all`` keeps every value of each name in the order sent, so a repeated parameter
+    (``status=queued&status=failed``) reads ``{"status": ["queued", "failed"]}``.
     """
 
     method: str
@@ -33,3 +37,4 @@ class JournalEntry:
     at: float
     route: str | None = None
     replayed: bool = False
+    query_all: dict[str, list[str]] = attrs.field(factory=dict)

@@ -79,6 +79,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
         method=request.method,
         path=request.path,
         query=dict(request.query),
+        query_all={name: request.query.getall(name) for name in request.query},
         headers={
             name: value
             for name, value in request.headers.items()

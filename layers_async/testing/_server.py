@@ -28,7 +28,7 @@ from ._jobs import (
 )
 from ._journal import JournalEntry
 from ._records import KeyRecord, Org
-from ._rest_state import UploadFault
+from ._rest_state import SocialAccountRecord, UploadFault
 from ._routes import build_app
 from ._state import State
 
@@ -509,7 +509,9 @@ class FakeLayers:
 
         Publishing needs one: schedule and publish targets name it by this id. ``outcome``
         is what every post to it ends as, ``"published"`` or ``"failed"``. A test helper:
-        the social-accounts operations (a later issue) make the same records over OAuth.
+        OAuth (``complete_oauth``) and leases make the same accounts; this one is also listed
+        by ``GET …/social-accounts`` (handle: ``display_name`` without its ``@``) and can be
+        revoked.
         """
         if outcome not in POST_OUTCOMES:
             raise ValueError(f"outcome must be one of {POST_OUTCOMES}")
@@ -526,6 +528,9 @@ class FakeLayers:
             outcome=outcome,
         )
         org.content.accounts[account.id] = account
+        self._state.rest.accounts[account.id] = SocialAccountRecord(
+            id=account.id, project_id=project.id, platform=platform,
+            handle=display_name.removeprefix("@"), connected_at=account.connected_at)
         return account.id
 
     def reserved_credits(self, organization_id: str | None = None) -> int:
