@@ -260,7 +260,10 @@ class JobScheduler:
                         await _doze(state, due)
                         if state.version != seen:
                             return True
-                    await self._bounded_poll(state, deadline, grace)
+                    if deadline is None:  # one coroutine less on the way to every poll
+                        await self.poll(state, scheduled=True)
+                    else:
+                        await self._bounded_poll(state, deadline, grace)
                 finally:
                     state.driving = False
                     state.signal()  # wake the others: one of them may have to take over

@@ -6,6 +6,7 @@ with :class:`MockTransport` and no server at all.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import socket
 import time
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._errors import APIConnectionError, APITimeoutError
-from ._http import Request, Response, redact
+from ._http import Request, Response, Timeout, redact
 
 __all__ = ["AiohttpTransport", "MockTransport", "Transport"]
 
@@ -60,8 +61,7 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; read the whole body."""
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=request.timeout.total,
-                                        sock_connect=request.timeout.connect)
+        timeout = _client_timeout(request.timeout)
         started = time.perf_counter()
         failure: tuple[type[APIConnectionError], str, str | None] | None = None
         try:
@@ -99,6 +99,12 @@ class AiohttpTransport:
         if self._owns and self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    """aiohttp's form of ``timeout`` (frozen both sides: one per distinct limit, not per call)."""
+    return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect)
 
 
 def _reason(exc: aiohttp.ClientError) -> str | None:
