@@ -125,7 +125,7 @@ class JobScheduler:
     def _look(self, state: JobState, snapshot: JobSnapshot | None, *,
               started: bool = False) -> None:
         """Take in one look at the job (None: a 304) and schedule the next poll."""
-        now = anyio.current_time()
+        now = _now()
         if snapshot is not None:
             self._publish(state, snapshot)
         current = state.snapshot
@@ -203,7 +203,7 @@ class JobScheduler:
         if path is None:
             path = state.path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
         while True:
-            now = anyio.current_time()
+            now = _now()
             earliest = self._paused_until
             if scheduled:  # e.g. after a driver was cancelled with its poll in flight
                 earliest = max(earliest, state.last_sent + pipeline.config.poll.initial)
@@ -215,7 +215,7 @@ class JobScheduler:
             try:
                 async with self._limiter:
                     self.polls_sent += 1
-                    state.last_sent = anyio.current_time()
+                    state.last_sent = _now()
                     response = await pipeline.send(request, retry_rate_limits=False)
             except RateLimitError as exc:
                 # One pause for every job of this client, not one retry per job; never
@@ -248,7 +248,7 @@ class JobScheduler:
         """
         grace = state.pipeline.config.poll.initial
         while state.version == seen:
-            now = anyio.current_time()
+            now = _now()
             if deadline is not None and now >= deadline:
                 return False
             if not state.driving:
@@ -330,6 +330,12 @@ class JobScheduler:
             return CancelResult(job_id=job_id, accepted=False, reason="JOB_CANCEL_UNAVAILABLE",
                                 stage=stage if isinstance(stage, str) else None)
         return decode(response, CancelResult, secrets=request.secrets)
+
+
+def _now() -> float:
+    """``anyio.current_time()`` (the event loop's clock) without its backend lookup (a third
+    of the cost); every poll reads the clock four or five times."""
+    return asyncio.get_running_loop().time()
 
 
 async def _doze(state: JobState, due: float) -> None:
