@@ -9,7 +9,8 @@ reading of the API clock next to ``time.monotonic()`` so another process can tel
 It prints one JSON line on stdout, then serves until SIGTERM/SIGINT. On the way out,
 ``--stats FILE`` gets the journal's request counts by status and ``--journal FILE`` the whole
 journal as ``[method, path, route, status, at]`` rows. ``--tier``, ``--rate-limits`` and
-``--max-running-jobs`` set up the fake for the pacing benchmark.
+``--max-running-jobs`` set up the fake for the pacing benchmark; ``--idle-jobs K`` adds K jobs
+that never finish (listed as ``idle_jobs``), whose running envelopes a baseline can GET.
 """
 
 from __future__ import annotations
@@ -42,12 +43,17 @@ async def serve(args: argparse.Namespace) -> None:
             started = fake.now()
             job_id = fake.create_job(duration=duration, repo_full_name="acme/acme-mobile")
             jobs.append([job_id, started, duration])
+        # Jobs that run for the whole benchmark: a client can GET running envelopes of them
+        # (a baseline) once the measured jobs have finished.
+        idle = [fake.create_job(duration=1e9, repo_full_name="acme/acme-mobile")
+                for _ in range(args.idle_jobs)]
         info = {
             "base_url": fake.base_url,
             "api_key": fake.api_key,
             "time_scale": args.time_scale,
             "clock": {"api": fake.now(), "monotonic": time.monotonic()},
             "jobs": jobs,
+            "idle_jobs": idle,
         }
         write_json_atomically(Path(args.out), info)
         print(json.dumps({"ready": True, "out": args.out, "jobs": len(jobs)}), flush=True)
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=10.0)
     parser.add_argument("--low", type=float, default=90.0, help="shortest job, API seconds")
     parser.add_argument("--high", type=float, default=240.0, help="longest job, API seconds")
+    parser.add_argument("--idle-jobs", type=int, default=0,
+                        help="extra jobs that never finish (for a baseline of GETs)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the job durations")
     parser.add_argument("--tier", default="partner")
     parser.add_argument("--rate-limits", action="store_true", help="turn rate limits on")

@@ -4,6 +4,12 @@ FakeLayers runs in another process (``fake_launcher``: partner tier, rate limits
 GitHub-ingest jobs already started, durations uniform in 90-240 API s. This process attaches
 to each id and ``jobs.wait_all`` them with ``PollPolicy().scaled(1/time_scale)``, so every
 waiter follows the library's real cadence, compressed in time.
+
+The baseline, measured in the same run against the same fake once the wait is over: raw
+``aiohttp`` GETs of ``/v1/jobs/{id}`` of jobs that are still running (the launcher's idle jobs,
+so the envelopes look like those most polls get), 32 in flight (the scheduler's poll limit),
+with the library's session settings and headers, each body read and ``json.loads``-ed. Client
+CPU per poll over CPU per raw GET is the library's overhead.
 """
 
 from __future__ import annotations
@@ -12,22 +18,76 @@ import argparse
 import asyncio
 import gc
 import json
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 
 from layers_async import AsyncLayers, IngestGithubResult, PollPolicy
+from layers_async._config import default_user_agent
 
-from ._common import child, fmt, report, rss_peak_kib, table
+from ._common import child, fmt, ratio, report, rss_peak_kib, table
 
 NAME = "scale"
 TITLE = "3. Scale: concurrent job.wait() through one client"
 #: Wall seconds the whole wait may take before the benchmark gives up.
 WAIT_LIMIT = 600.0
+#: Raw GETs in flight at once: the scheduler's default ``max_concurrent_polls``.
+RAW_CONCURRENCY = 32
+#: Rounds of raw GETs (the median is shown) and GETs per round (after a warm-up).
+RAW_ROUNDS = 5
+RAW_REQUESTS = 2000
+RAW_WARMUP = 200
+#: Never-finishing jobs the raw GETs poll (their envelopes are running ones). More ids than
+#: yarl's URL cache holds (128), so each GET parses its URL as each poll of a job among
+#: thousands does, rather than hitting a cache that only a handful of ids would keep warm.
+IDLE_JOBS = 1000
+
+
+async def raw_gets(info: dict[str, Any], ids: list[str], requests: int) -> float:
+    """CPU seconds of ``requests`` raw aiohttp GETs of job envelopes, 32 in flight (32 tasks
+    taking the next request in turn).
+
+    The session is set up as ``AiohttpTransport`` sets up its own (connection limit 100, no
+    implicit User-Agent, no redirects, the default 10 s / 60 s timeouts) and sends the
+    library's headers; ids are taken in turn, as the polls of many jobs would.
+    """
+    headers = {"Accept": "application/json", "User-Agent": default_user_agent(),
+               "Authorization": f"Bearer {info['api_key']}"}
+    urls = [f"{info['base_url']}/v1/jobs/{job_id}" for job_id in ids]
+    timeout = aiohttp.ClientTimeout(total=60.0, sock_connect=10.0)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100),
+                                     skip_auto_headers=("User-Agent",), timeout=timeout,
+                                     raise_for_status=False) as session:
+
+        async def run(count: int) -> None:
+            # 32 workers, each sending its next GET as soon as the last one is read: no task
+            # or limiter per request, so the baseline carries nothing but the request.
+            turns = iter(range(count))
+
+            async def worker() -> None:
+                for i in turns:
+                    url = urls[i % len(urls)]
+                    async with session.get(url, headers=headers,
+                                           allow_redirects=False) as response:
+                        body = await response.read()
+                        if response.status != 200:
+                            raise RuntimeError(f"GET {url} answered {response.status}")
+                        json.loads(body)
+
+            async with anyio.create_task_group() as group:
+                for _ in range(RAW_CONCURRENCY):
+                    group.start_soon(worker)
+
+        await run(RAW_WARMUP)
+        cpu0 = time.process_time()
+        await run(requests)
+        return time.process_time() - cpu0
 
 
 async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +108,10 @@ async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
         left_open = len([t for t in asyncio.all_tasks() if t is not current])
         polls = layers._scheduler.polls_sent
     left_closed = len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+    # The baseline after the measured wait, so it neither takes from the jobs' time nor
+    # raises the peak RSS the wait is measured against.
+    raw = [await raw_gets(info, info["idle_jobs"], RAW_REQUESTS) / RAW_REQUESTS
+           for _ in range(RAW_ROUNDS)]
     return {
         "jobs": len(ids),
         "completed": sum(isinstance(r, IngestGithubResult) for r in results),
@@ -58,6 +122,7 @@ async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
         "rss1": rss1,
         "left_open": left_open,
         "left_closed": left_closed,
+        "raw": raw,
     }
 
 
@@ -74,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="layers-bench-") as tmp:
         out, stats_file = Path(tmp) / "fake.json", Path(tmp) / "stats.json"
-        launcher_args = ["--jobs", str(count), "--time-scale", str(scale), "--out", str(out),
+        launcher_args = ["--jobs", str(count), "--idle-jobs", str(IDLE_JOBS),
+                         "--time-scale", str(scale), "--out", str(out),
                          "--stats", str(stats_file)]
         with child("fake_launcher", *launcher_args, ready_timeout=120) as (_, _ready):
             info = json.loads(out.read_text())
@@ -83,15 +149,22 @@ def main(argv: list[str] | None = None) -> int:
 
     n = m["jobs"]
     by_status = server.get("by_status", {})
+    raw_sent = RAW_ROUNDS * (RAW_WARMUP + RAW_REQUESTS)  # every one answered 200
     rss_delta = (m["rss1"] - m["rss0"]) * 1024
+    per_poll = m["cpu"] / max(m["polls"], 1)
+    raw = statistics.median(m["raw"])
     rows = [
         ["jobs waited (completed)", f"{n:,} ({m['completed']:,})"],
         ["wall time", f"{m['wall']:.1f} s ({m['wall'] * scale:,.0f} API s)"],
         ["client CPU", f"{m['cpu']:.1f} s ({m['cpu'] / m['wall']:.0%} of one core)"],
         ["polls sent (`polls_sent`)", f"{m['polls']:,}"],
         ["requests per job", fmt(m["polls"] / n, 2)],
-        ["server answers 200 / 304", f"{by_status.get('200', 0):,} / {by_status.get('304', 0):,}"],
-        ["client CPU per poll", f"{m['cpu'] / max(m['polls'], 1) * 1e6:,.0f} µs"],
+        ["server answers 200 / 304 (to the polls)",
+         f"{by_status.get('200', 0) - raw_sent:,} / {by_status.get('304', 0):,}"],
+        ["client CPU per poll", f"{per_poll * 1e6:,.0f} µs"],
+        [f"raw aiohttp GET of the same job ({RAW_CONCURRENCY} in flight)",
+         f"{raw * 1e6:,.0f} µs (rounds {min(m['raw']) * 1e6:,.0f}-{max(m['raw']) * 1e6:,.0f})"],
+        ["client CPU per poll / raw GET", ratio(per_poll, raw)],
         ["peak RSS before → after", f"{m['rss0'] / 1024:,.1f} → {m['rss1'] / 1024:,.1f} MiB"],
         ["peak RSS per waiting job", f"{rss_delta / n / 1024:,.2f} KiB"],
         ["tasks left after wait_all (client open)", str(m["left_open"])],
@@ -105,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         "waiter). Memory is `resource.getrusage(RUSAGE_SELF).ru_maxrss` of this process "
         "(the benchmark runs in a fresh process) read just before `wait_all` (handles already "
         "made) and after it: the growth of the peak, divided by the job count. CPU is "
-        "`time.process_time()` over the `wait_all`.",
+        "`time.process_time()` over the `wait_all`, per poll sent. The baseline, measured "
+        "in the same process against the same fake once the wait is over, GETs envelopes of "
+        f"{IDLE_JOBS} jobs that never finish (running ones, as most polls get): "
+        f"{RAW_ROUNDS} rounds of {RAW_REQUESTS:,} raw `aiohttp` GETs of `/v1/jobs/{{id}}` "
+        f"({RAW_WARMUP} warm-up each), {RAW_CONCURRENCY} in flight (the scheduler's poll "
+        "limit: 32 tasks each sending its next GET when the last is read), with the library's "
+        "session settings and headers, each body read and `json.loads`-ed; the median round "
+        "is shown.",
         table(["measure", "value"], rows),
     ]
     report(NAME, TITLE, quick=args.quick, parts=parts)

@@ -98,6 +98,18 @@ class ClientConfig:
     poll: PollPolicy = attrs.field(factory=PollPolicy)
     #: How ``scheduled_posts.wait()`` paces its polls.
     post_poll: PostPollPolicy = attrs.field(factory=PostPollPolicy)
+    #: The headers every API request starts with, made once here rather than per request.
+    _base_headers: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        base = {"Accept": "application/json", "User-Agent": self.user_agent}
+        if self.auth == "bearer":
+            base["Authorization"] = f"Bearer {self.api_key}"
+        else:
+            base["X-Api-Key"] = self.api_key
+        if self.organization is not None:
+            base["X-Layers-Organization"] = self.organization
+        object.__setattr__(self, "_base_headers", base)  # frozen: set once, at construction
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -169,16 +181,7 @@ class ClientConfig:
         UUID4. The pipeline reuses this same request on every retry. ``rate_class`` is the
         operation's (see ``_operations``); by default GET reads and anything else writes.
         """
-        built: dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": self.user_agent,
-        }
-        if self.auth == "bearer":
-            built["Authorization"] = f"Bearer {self.api_key}"
-        else:
-            built["X-Api-Key"] = self.api_key
-        if self.organization is not None:
-            built["X-Layers-Organization"] = self.organization
+        built = dict(self._base_headers)
         body = None
         if json is not None:
             body = encode_json(json)

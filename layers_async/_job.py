@@ -7,6 +7,7 @@ the scheduler itself.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import inspect
@@ -37,20 +38,36 @@ TOKEN_PREFIX = "lj1."
 class Poll:
     """One poll in flight: others join it and learn how it ended."""
 
-    __slots__ = ("done", "error", "finished")
+    __slots__ = ("_done", "error", "finished", "over")
 
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.over = False                     # the owner is done, one way or the other
         self.finished = False                 # False: its owner was cancelled mid-way
         self.error: BaseException | None = None
+        # Made only when someone joins: most polls have no joiner.
+        self._done: anyio.Event | None = None
+
+    async def wait(self) -> None:
+        """Return once the owner is done with this poll."""
+        if self.over:
+            return
+        if self._done is None:
+            self._done = anyio.Event()
+        await self._done.wait()
+
+    def end(self) -> None:
+        """The owner is done: wake whoever joined."""
+        self.over = True
+        if self._done is not None:
+            self._done.set()
 
 
 class JobState:
     """What the client knows of one job, shared by every handle and waiter."""
 
     __slots__ = ("__weakref__", "driving", "etag", "event", "id", "inflight", "kind",
-                 "last_sent", "next_at", "observations", "pipeline", "snapshot", "track",
-                 "version")
+                 "last_sent", "next_at", "observations", "path", "pipeline", "snapshot",
+                 "track", "version", "waker")
 
     def __init__(self, job_id: str, kind: str | None, pipeline: Pipeline) -> None:
         self.id = job_id
@@ -66,7 +83,12 @@ class JobState:
         self.version = 0               # bumped on every change of snapshot
         self.driving = False
         self.inflight: Poll | None = None
+        #: Set at the next change, for the waiters that are not driving (made on demand).
         self.event: anyio.Event | None = None
+        #: Resolved at the next change, to wake the driver from its sleep before a poll.
+        self.waker: asyncio.Future[None] | None = None
+        #: ``GET /v1/jobs/{id}`` of this job, made at its first poll.
+        self.path: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -79,9 +101,13 @@ class JobState:
         return self.event
 
     def signal(self) -> None:
+        """Wake every waiter: something changed, or the driver handed over."""
         if self.event is not None:
             self.event.set()
             self.event = None
+        waker = self.waker
+        if waker is not None and not waker.done():
+            waker.set_result(None)
 
 
 class JobDriver(Protocol):
@@ -159,9 +185,16 @@ class Job(Generic[R]):
         if on_timeout not in ("detach", "cancel"):
             raise ValueError(f"on_timeout must be 'detach' or 'cancel', got {on_timeout!r}")
         deadline = deadline_after(timeout)
-        async with aclosing(self._follow(deadline)) as snapshots:
-            async for snapshot in snapshots:
-                if on_progress is not None:
+        if on_progress is None:
+            # No snapshot to hand out: wait for the end without the generator of _follow
+            # (thousands of concurrent waiters each keep one alive for the whole wait).
+            state = self._state
+            while not state.terminal:
+                if not await self._driver.wait_change(state, state.version, deadline):
+                    break
+        else:
+            async with aclosing(self._follow(deadline)) as snapshots:
+                async for snapshot in snapshots:
                     outcome = on_progress(snapshot)
                     if inspect.isawaitable(outcome):
                         await outcome

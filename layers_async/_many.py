@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
 from typing import TypeVar
 
 import anyio
@@ -25,7 +25,7 @@ async def wait_all(jobs: Sequence[Job[R]], *, limit: int | None = None,
     deadline = deadline_after(timeout)
     results: list[R | LayersError] = [None] * len(jobs)  # type: ignore[list-item]
     first_error: list[LayersError] = []
-    limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
+    limiter = _limiter(limit)
 
     async def run(index: int, job: Job[R], group: anyio.abc.TaskGroup) -> None:
         async with limiter:
@@ -53,7 +53,7 @@ async def as_completed(jobs: Sequence[Job[R]], *, limit: int | None = None,
     """Jobs in the order they finish (see :meth:`Jobs.as_completed`)."""
     deadline = deadline_after(timeout)
     send, receive = anyio.create_memory_object_stream[Job[R]](max_buffer_size=len(jobs) or 1)
-    limiter = anyio.CapacityLimiter(_check_limit(limit, len(jobs)))
+    limiter = _limiter(limit)
 
     async def run(job: Job[R], out: MemoryObjectSendStream[Job[R]]) -> None:
         async with out, limiter:
@@ -89,9 +89,24 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - anyio.current_time())
 
 
-def _check_limit(limit: int | None, count: int) -> int:
+def _limiter(limit: int | None) -> AbstractAsyncContextManager[object]:
+    """A CapacityLimiter of ``limit``; with no limit, nothing to hold (every job has its
+    own waiter, and a limiter would cost each one a borrower entry and a checkpoint)."""
     if limit is None:
-        return max(1, count)
+        return _NO_LIMIT
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be an int >= 1, got {limit!r}")
-    return limit
+    return anyio.CapacityLimiter(limit)
+
+
+class _NoLimit:
+    """An async context manager that does nothing (shared: it holds no state)."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LIMIT = _NoLimit()

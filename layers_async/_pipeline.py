@@ -99,9 +99,10 @@ class Pipeline:
                              type(exc).__name__, attempt)
                 error, status, code, retry_after = exc, None, None, None
             else:
-                logger.debug("%s %s -> %d (request id %s, attempt %d, %.1f ms)",
-                             request.method, request.path, response.status,
-                             response.request_id, attempt, response.elapsed * 1000.0)
+                if logger.isEnabledFor(logging.DEBUG):  # its arguments cost more than the check
+                    logger.debug("%s %s -> %d (request id %s, attempt %d, %.1f ms)",
+                                 request.method, request.path, response.status,
+                                 response.request_id, attempt, response.elapsed * 1000.0)
                 if pacer is not None:
                     pacer.observe(response.headers)
                 if response.status < 300 or response.status == 304:

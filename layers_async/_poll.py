@@ -187,10 +187,16 @@ class Track:
         """This track after one more look (progress None: unchanged, as after a 304)."""
         value = self.last_progress if progress is None else max(progress, self.last_progress)
         unchanged = self.unchanged + 1 if value <= self.last_progress else 0
+        # The constructor, not attrs.evolve (which reads every field by name): this runs
+        # once per poll of every job.
         if stage != self.stage:
-            return attrs.evolve(self, stage=stage, stage_at=at, stage_progress=value,
-                                last_at=at, last_progress=value, unchanged=unchanged)
-        return attrs.evolve(self, last_at=at, last_progress=value, unchanged=unchanged)
+            return Track(first_at=self.first_at, first_progress=self.first_progress,
+                         stage=stage, stage_at=at, stage_progress=value, last_at=at,
+                         last_progress=value, unchanged=unchanged)
+        return Track(first_at=self.first_at, first_progress=self.first_progress,
+                     stage=self.stage, stage_at=self.stage_at,
+                     stage_progress=self.stage_progress, last_at=at, last_progress=value,
+                     unchanged=unchanged)
 
 
 @attrs.define

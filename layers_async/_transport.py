@@ -7,6 +7,7 @@ with :class:`MockTransport` and no server at all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import socket
 import time
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._errors import APIConnectionError, APITimeoutError
-from ._http import FileBody, Request, Response, redact
+from ._http import FileBody, Request, Response, Timeout, redact
 
 __all__ = ["AiohttpTransport", "MockTransport", "Transport"]
 
@@ -61,8 +62,7 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; read the whole body."""
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=request.timeout.total,
-                                        sock_connect=request.timeout.connect)
+        timeout = _client_timeout(request.timeout)
         started = time.perf_counter()
         failure: tuple[type[APIConnectionError], str, str | None] | None = None
         with contextlib.ExitStack() as stack:
@@ -105,6 +105,12 @@ class AiohttpTransport:
         if self._owns and self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+@functools.lru_cache(maxsize=32)
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    """aiohttp's form of ``timeout`` (frozen both sides: one per distinct limit, not per call)."""
+    return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect)
 
 
 def _reason(exc: aiohttp.ClientError) -> str | None:

@@ -87,6 +87,32 @@ def test_x_api_key_and_organization_headers() -> None:
     assert (KEY,) == request.secrets
 
 
+
+def test_headers_of_one_request_do_not_leak_into_the_next() -> None:
+    """Per-call headers and idempotency keys stay on their own request."""
+    config = ClientConfig.resolve(api_key=KEY)
+    first = config.build_request("GET", "/v1/jobs/j", headers={"If-None-Match": '"v1"'})
+    post = config.build_request("POST", "/v1/projects", json={"name": "x"})
+    second = config.build_request("GET", "/v1/jobs/j")
+    assert '"v1"' == first.headers["If-None-Match"]
+    assert "If-None-Match" not in second.headers
+    assert "Idempotency-Key" in post.headers
+    assert "Content-Type" in post.headers
+    assert {"Accept", "User-Agent", "Authorization"} == set(second.headers)
+
+
+def test_evolved_config_builds_its_own_headers() -> None:
+    """A config derived with attrs.evolve (as with_options does) sends its own auth and org."""
+    import attrs
+
+    config = ClientConfig.resolve(api_key=KEY)
+    child = attrs.evolve(config, auth="x-api-key", organization="org_child")
+    request = child.build_request("GET", "/v1/whoami")
+    assert KEY == request.headers["X-Api-Key"]
+    assert "org_child" == request.headers["X-Layers-Organization"]
+    assert "Authorization" not in request.headers
+    assert "X-Layers-Organization" not in config.build_request("GET", "/v1/whoami").headers
+
 ROW_KEY = idempotency_key("row", 42)
 
 
