@@ -215,10 +215,16 @@ class SocialAccountEventData:
 @attrs.frozen(kw_only=True)
 class LeaseRequestEventData:
     """``lease_request.assigned`` / ``rejected``. The docs name no fields: all inferred
-    (the raw mapping stays on ``WebhookEvent.raw``)."""
+    (taken to be the LeaseRequest object, ``reason`` added on a rejection; the raw mapping
+    stays on ``WebhookEvent.raw``)."""
 
     request_id: str | None = None
     project_id: str | None = None
+    status: str | None = None
+    submitted_at: datetime | None = None
+    assigned_at: datetime | None = None
+    assigned_social_account_ids: tuple[str, ...] = ()
+    note: str | None = None
     social_account_id: str | None = None
     reason: str | None = None
     organization_id: str | None = None

@@ -7,7 +7,7 @@ generation runs; 422 for a target naming an account not connected to the project
 bodies of the hooks, source-recommendations, upload-session, schedule and publish answers
 (``gateStatus`` ``"open"`` when nothing holds a schedule); ``details`` of 402
 (``required``, ``available``) and of the 409 for a re-sent container ``id``
-(``containerId``).
+(``containerId``). The webhook events these handlers send, and when: ``_events.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ from ._content import (
 )
 from ._context import caller
 from ._errors import ApiError, json_response, not_found
+from ._events import (
+    content_approved,
+    content_rejected,
+    post_canceled,
+    post_scheduled,
+)
 from ._jobs import JobRecord, job_view
 from ._pagination import decode_cursor, encode_cursor, parse_limit
 from ._records import Org, Project
@@ -753,6 +759,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
         if container.intents:
             body["pendingSchedulePromotion"] = {"status": "ok", "scheduledPostIds": promoted}
         container.intents.clear()
+        content_approved(state, org, container)
     assert container.approved_at is not None
     body["approvedAt"] = state.clock.iso(container.approved_at)
     body["approvedBy"] = container.approved_by
@@ -761,7 +768,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
 
 async def reject(request: web.Request) -> web.StreamResponse:
     """POST /v1/content/{containerId}/reject: drops schedules that waited for approval."""
-    state, _, container = _container_or_404(request)
+    state, org, container = _container_or_404(request)
     check = Checker(await read_object(request))
     reason = check.string("reason", required=True, min_len=1, max_len=1024)
     check.done()
@@ -784,6 +791,7 @@ async def reject(request: web.Request) -> web.StreamResponse:
     container.rejected_by = _by(request)
     container.reason = reason
     container.intents.clear()
+    content_rejected(state, org, container)
     return json_response(
         {
             "id": container.id,
@@ -884,6 +892,7 @@ def _make_posts(
         )
         org.content.posts[post.id] = post
         posts.append(post)
+        post_scheduled(state, org, post)
     return posts
 
 
@@ -946,6 +955,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
 
 def _post_or_404(request: web.Request) -> tuple[State, Org, PostRecord]:
     state, org, _ = caller(request)
+    state.settle(org)  # due post ends send their events before the post is read
     raw = request.match_info["scheduledPostId"]
     post = org.content.posts.get(state.ids.canonical("sp", raw))
     if post is None:
@@ -972,7 +982,7 @@ async def get_post(request: web.Request) -> web.StreamResponse:
 
 async def cancel_post(request: web.Request) -> web.StreamResponse:
     """DELETE /v1/scheduled-posts/{scheduledPostId}: a queued post only (else 409)."""
-    state, _, post = _post_or_404(request)
+    state, org, post = _post_or_404(request)
     check = Checker(await _optional_body(request))
     check.string("reason", max_len=1024)
     check.done()
@@ -980,18 +990,20 @@ async def cancel_post(request: web.Request) -> web.StreamResponse:
     now = state.clock.now()
     post.canceled_at = now
     post.updated_at = now
+    post_canceled(state, org, post)
     return json_response({"id": post.id, "status": "canceled", "canceledAt": state.clock.iso(now)})
 
 
 async def reschedule_post(request: web.Request) -> web.StreamResponse:
     """POST /v1/scheduled-posts/{scheduledPostId}/reschedule: a queued post only (else 409)."""
-    state, _, post = _post_or_404(request)
+    state, org, post = _post_or_404(request)
     check = Checker(await read_object(request))
     scheduled_for = _future_instant(state, check)
     check.done()
     _still_queued(state, post)
     post.scheduled_for = scheduled_for
     post.updated_at = state.clock.now()
+    post_scheduled(state, org, post)
     return json_response(
         {
             "id": post.id,
@@ -1005,6 +1017,7 @@ async def reschedule_post(request: web.Request) -> web.StreamResponse:
 async def list_posts(request: web.Request) -> web.StreamResponse:
     """GET /v1/projects/{projectId}/scheduled-posts: ``scheduledFor`` descending."""
     state, org, _ = caller(request)
+    state.settle(org)
     project = project_or_404(state, org, request.match_info["projectId"])
     statuses = request.query.getall("status", [])
     for status in statuses:

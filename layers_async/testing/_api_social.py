@@ -7,6 +7,10 @@ seconds pass (it then completes by itself; inferred) or it expires (10 min, infe
 Connected accounts (OAuth, leases, or ``FakeLayers.connect_social_account``) are one set:
 each is listed and revoked here and is a publishing target of the content routes until it is
 revoked.
+
+Webhook events: ``social_account.connected`` when a hand-off completes (the self-completion
+fires at its time on the fake's clock), ``social_account.revoked`` on a revoke,
+``lease_request.assigned`` / ``rejected`` from the hooks (see ``_events.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ._api_projects import project_or_404
 from ._content import SocialAccount
 from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
+from ._events import account_event, lease_event
 from ._pagination import decode_cursor, encode_cursor, parse_limit
 from ._rest_state import (
     OAUTH_AUTO_COMPLETE,
@@ -78,7 +83,14 @@ def complete_oauth(state: State, record: OAuthRecord, handle: str | None) -> str
     publish_to(state, account)
     record.status, record.ended_at, record.social_account_id = ("completed", state.clock.now(),
                                                                 account.id)
+    _account_event(state, "social_account.connected", account)
     return account.id
+
+
+def _account_event(state: State, event_type: str, account: SocialAccountRecord) -> None:
+    account_event(state, event_type, project_id=account.project_id, account_id=account.id,
+                  platform=account.platform, display_name=f"@{account.handle}",
+                  connected_at=account.connected_at)
 
 
 async def create_oauth_url(request: web.Request) -> web.StreamResponse:
@@ -111,6 +123,8 @@ async def create_oauth_url(request: web.Request) -> web.StreamResponse:
                          project_id=project.id, platform=platform, created_at=now,
                          expires_at=now + OAUTH_TTL)
     state.rest.oauth[record.state] = record
+    # The self-completion happens on the fake's clock, event included, read or not.
+    state.webhooks.at(now + OAUTH_AUTO_COMPLETE, lambda: settle_oauth(state, record))
     host = "www.tiktok.com/auth/authorize" if platform == "tiktok" else \
         "www.instagram.com/oauth/authorize"
     return json_response({"authorizeUrl": f"https://{host}?state={record.state}",
@@ -191,6 +205,7 @@ async def revoke_social_account(request: web.Request) -> web.StreamResponse:
         raise not_found("Social account not found.")
     if account.disconnected_at is None:
         account.status, account.disconnected_at = "disconnected", state.clock.now()
+        _account_event(state, "social_account.revoked", account)
     org.content.accounts.pop(account.id, None)  # no longer a publishing target
     return json_response({"socialAccountId": account.id, "status": "disconnected",
                           "disconnectedReason": "revoked_by_partner",
@@ -227,6 +242,13 @@ def assign_lease(state: State, lease: LeaseRecord, count: int | None, note: str 
         lease.account_ids.append(account.id)
     lease.status = "assigned" if wanted >= lease.count else "partial"
     lease.assigned_at, lease.note = state.clock.now(), note
+    lease_event(state, lease, lease_json(state, lease))
+
+
+def reject_lease(state: State, lease: LeaseRecord, note: str) -> None:
+    """Reject a lease request (``lease_request.rejected``)."""
+    lease.status, lease.note = "rejected", note
+    lease_event(state, lease, lease_json(state, lease))
 
 
 async def request_leased_accounts(request: web.Request) -> web.StreamResponse:

@@ -96,6 +96,8 @@ class PostRecord:
     updated_at: float
     canceled_at: float | None = None
     external_id: str = ""
+    #: ``post.published``/``post.failed`` has been sent (``_events.post_ended``).
+    end_announced: bool = False
 
     def status(self, now: float) -> str:
         """The post's status at API time ``now`` (newest docs' spelling)."""

@@ -13,10 +13,11 @@ from aiohttp import web
 from ._api_jobs import job_json
 from ._api_media import build_upload_app
 from ._api_organizations import charge
-from ._api_social import assign_lease, complete_oauth, settle_oauth
+from ._api_social import assign_lease, complete_oauth, reject_lease, settle_oauth
 from ._clock import Clock
 from ._content import POST_OUTCOMES, SocialAccount
 from ._errors import ApiError
+from ._events import account_event
 from ._faults import Faults
 from ._jobs import (
     INGEST_APPSTORE,
@@ -104,10 +105,14 @@ class FakeLayers:
 
     Webhooks are delivered for real: signed HTTP POSTs to each registered endpoint's URL (plain
     ``http://`` on loopback is allowed, a convenience of the fake) when a job ends
-    (``job.completed``/``failed``/``canceled``, fired at the job's end on the fake's clock) and
-    for ``emit_event``. ``webhook_retry="schedule"`` (default: the older docs' 8 attempts over
-    ~32 h, then ``failed``) or ``"product"`` (the product page's 5 attempts, then
-    ``abandoned``); both give up at once on a 4xx other than 429. See ``_webhooks.py``.
+    (``job.completed``/``failed``/``canceled``, fired at the job's end on the fake's clock), on
+    content, post, social-account and lease-request events (``content.generated`` at a
+    generation's end and ``post.published``/``failed`` at a post's end, on the fake's clock;
+    the others when the call or test hook that causes them is made: see ``_events.py``) and
+    for ``emit_event``. Only endpoints subscribed to an event's type get it.
+    ``webhook_retry="schedule"`` (default: the older docs' 8 attempts over ~32 h, then
+    ``failed``) or ``"product"`` (the product page's 5 attempts, then ``abandoned``); both
+    give up at once on a 4xx other than 429. See ``_webhooks.py``.
 
     Inferred behaviour (the docs print none of it; do not build on it): repos before a GitHub
     installation is registered answer 404 ``NOT_FOUND``; a GitHub ingest without an
@@ -531,6 +536,9 @@ class FakeLayers:
         self._state.rest.accounts[account.id] = SocialAccountRecord(
             id=account.id, project_id=project.id, platform=platform,
             handle=display_name.removeprefix("@"), connected_at=account.connected_at)
+        account_event(self._state, "social_account.connected", project_id=project.id,
+                      account_id=account.id, platform=platform, display_name=display_name,
+                      connected_at=account.connected_at)
         return account.id
 
     def reserved_credits(self, organization_id: str | None = None) -> int:
@@ -581,8 +589,7 @@ class FakeLayers:
 
     def reject_lease(self, request_id: str, *, note: str = "No matching accounts.") -> None:
         """Reject a lease request."""
-        lease = self._lease(request_id)
-        lease.status, lease.note = "rejected", note
+        reject_lease(self._state, self._lease(request_id), note)
 
     def _oauth(self, state: str) -> Any:
         record = self._state.rest.oauth.get(state)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock
+from ._events import content_generated
 from ._ids import Ids
 from ._jobs import (
     CONTENT_GENERATE,
@@ -306,7 +307,9 @@ class State:
         self.webhooks.poke()  # the webhook pump fires at the new terminal time
 
     def settle(self, org: Org) -> None:
-        """Apply the side effects of every job of ``org`` that has reached a terminal state."""
+        """Apply the side effects of every job of ``org`` that has reached a terminal state
+        (emitting their events), and run the webhook timers that are due."""
+        self.webhooks.fire_due()
         now = self.clock.now()
         while org.running and org.running[0][0] <= now:
             _, _, job_id = heapq.heappop(org.running)
@@ -329,6 +332,8 @@ class State:
                 error={"code": job.error_code, "message": job.error_message},
                 project_id=job.project_id,
             )
+            if job.kind == CONTENT_GENERATE and view.status == "completed":
+                content_generated(self, org, job.id)
 
     def seconds_until_a_job_ends(self, org: Org) -> float:
         """API seconds until the next running job of ``org`` finishes."""

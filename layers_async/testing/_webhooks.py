@@ -22,8 +22,10 @@ resumed; a delivery attempt times out after 10 s of real time; ``test`` delivers
 endpoint's status and subscriptions.
 
 A pump task (started and stopped with the server) fires at each running job's ``terminal_at()``
-on the fake's clock, settles it (which emits ``job.completed``/``failed``/``canceled``), and sends
-due deliveries, each in its own task.
+on the fake's clock, settles it (which emits ``job.completed``/``failed``/``canceled``, and
+``content.generated`` for a generation), runs the timers other parts of the fake set with
+:meth:`Webhooks.at` (a post's end, an OAuth hand-off completing by itself: see ``_events.py``),
+and sends due deliveries, each in its own task.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import heapq
 import hmac
+import itertools
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -203,6 +207,9 @@ class Webhooks:
         self._wake = asyncio.Event()
         self._attempted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: (API time, order, action): clock-driven events, fired by :meth:`fire_due`.
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timer_order = itertools.count()
         #: Every attempt made: (delivery id, HTTP status or None for a transport error).
         self.attempt_log: list[tuple[str, int | None]] = []
 
@@ -345,6 +352,21 @@ class Webhooks:
             data["error"] = dict(error or {})
         self.emit(org, f"job.{status}", data, project_id=project_id)
 
+    # -- timers ----------------------------------------------------------------------------
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        """Run ``action`` once the fake's clock reaches API time ``when`` (from the pump, or
+        from the first state read after it). Actions check the state they act on when they
+        run, so a timer made stale (a post moved or canceled) does nothing."""
+        heapq.heappush(self._timers, (when, next(self._timer_order), action))
+        self.poke()
+
+    def fire_due(self) -> None:
+        """Run every timer that is due, oldest first."""
+        while self._timers and self._timers[0][0] <= self.state.clock.now():
+            _, _, action = heapq.heappop(self._timers)
+            action()
+
     # -- the pump --------------------------------------------------------------------------
 
     def poke(self) -> None:
@@ -394,6 +416,8 @@ class Webhooks:
         ]
         if self.endpoints:
             times.extend(org.running[0][0] for org in self.state.orgs.values() if org.running)
+        if self._timers:
+            times.append(self._timers[0][0])
         return min(times, default=math.inf) - now
 
     async def _run(self) -> None:
@@ -407,6 +431,7 @@ class Webhooks:
                 if self.endpoints:
                     for org in list(self.state.orgs.values()):
                         self.state.settle(org)  # emits job end events
+                self.fire_due()
                 now = self.state.clock.now()
                 for delivery in self._due(now):
                     delivery.status = "delivering"
