@@ -330,14 +330,14 @@ class Pacer:
         others = taken if taken > others else others - (others - max(taken, 0.0)) * _DECAY
         bucket.others = others
         # The window: one more per answer while others take nothing (slow start), halved
-        # when they do, never above what the server has left beyond the margin. While no
-        # other client shows, never below the margin either: those tokens are kept back for
-        # requests in flight, so a lone client on a fast tier fills its rate over a slow
-        # network; once others show, down to one request per answer.
-        floor = max(1.0, bucket.margin) if others < 0.5 else 1.0
+        # when they do, never above what the server has left beyond the margin. A quiet
+        # answer never shrinks a window that grew to the margin, though: those tokens are
+        # kept back for requests in flight, so a lone client on a fast tier still fills its
+        # rate over a slow network once the bucket runs low.
         window = bucket.window / 2 if taken >= 1.0 else bucket.window + 1.0
         cap = remaining - bucket.margin if remaining is not None else bucket.rpm
-        bucket.window = max(floor, min(window, cap))
+        keep = min(bucket.window, bucket.margin) if taken < 1.0 and others < 0.5 else 1.0
+        bucket.window = max(1.0, keep, min(window, cap))
         if bucket.blocked:
             self._unblock(bucket)
         target = server + others * interval

@@ -360,6 +360,20 @@ def test_window_grows_per_quiet_answer_and_halves_when_others_take_tokens() -> N
     assert 2.5 == bucket.window
 
 
+def test_a_lone_clients_window_keeps_the_margin_when_the_bucket_runs_low() -> None:
+    """Our own use runs the bucket down: the window is capped by what is left, but not below
+    the latency margin it grew to (a lone client on a slow network still fills its tier)."""
+    pacer = Pacer(Pacing(tier="partner", headroom=4, latency=0))
+    bucket = pacer._buckets["long-running"]
+    windows = []
+    for used in range(1, 300):
+        pacer.reserve("long-running", 0.0)
+        pacer.observe(remaining(300 - used, limit=300), now=0.0)
+        windows.append(bucket.window)
+    assert max(windows) > bucket.margin
+    assert bucket.margin == min(windows[10:])  # grown past it, never back under it
+
+
 @pytest.mark.anyio
 async def test_requests_beyond_the_window_wait_for_an_answer() -> None:
     """With a window of one, the second request goes out only once the first is answered."""
