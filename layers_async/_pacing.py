@@ -124,6 +124,7 @@ class _Bucket:
     heard: bool = False      # an answer of this class has been seen
     inflight: int = 0        # requests released and not yet answered
     window: float = 1.0      # how many may be in flight: grows per answer, halves on others' use
+    shared: bool = False     # the server has shown its view (Remaining/Reset): the window holds
     margin: float = 0.0      # tokens of the burst left unused (see Pacing)
     blocked: deque[anyio.Event] = attrs.field(factory=deque)  # waiting for the window
     contact: anyio.Event | None = None  # set when the first request's answer is seen
@@ -193,7 +194,9 @@ class Pacer:
         if not bucket.heard:
             await self._first_contact(bucket)
         # A place in the window first, then a slot: the slot then follows the latest answer.
-        if bucket.inflight >= bucket.window and bucket.interval:
+        # Without the server's view (no Remaining/Reset: those names are inferred) the window
+        # would only throttle, never learn, so it holds nothing back.
+        if bucket.shared and bucket.inflight >= bucket.window and bucket.interval:
             event = anyio.Event()
             bucket.blocked.append(event)
             try:
@@ -310,6 +313,7 @@ class Pacer:
         bucket = self._buckets.get(name) if isinstance(name, str) else name
         if bucket is None or not bucket.interval:
             return
+        bucket.shared = True
         interval = bucket.interval
         if remaining is not None:
             if not 0 <= remaining <= bucket.rpm:

@@ -360,6 +360,18 @@ def test_window_grows_per_quiet_answer_and_halves_when_others_take_tokens() -> N
     assert 2.5 == bucket.window
 
 
+@pytest.mark.anyio
+async def test_without_the_servers_view_the_window_holds_nothing_back() -> None:
+    """No Remaining/Reset on the answers (their names are inferred): many requests may be in
+    flight at once, paced by their slots alone."""
+    pacer = Pacer(Pacing(tier="partner", headroom=0, latency=0).scaled(1 / 1000))
+    pacer.observe({"x-ratelimit-endpoint-class": "read-light"})
+    with anyio.fail_after(1):
+        for _ in range(50):
+            await pacer.acquire("read-light")  # none answered yet
+    assert 50 == pacer._buckets["read-light"].inflight
+
+
 def test_a_lone_clients_window_keeps_the_margin_when_the_bucket_runs_low() -> None:
     """Our own use runs the bucket down: the window is capped by what is left, but not below
     the latency margin it grew to (a lone client on a slow network still fills its tier)."""
@@ -378,7 +390,8 @@ def test_a_lone_clients_window_keeps_the_margin_when_the_bucket_runs_low() -> No
 async def test_requests_beyond_the_window_wait_for_an_answer() -> None:
     """With a window of one, the second request goes out only once the first is answered."""
     pacer = Pacer(Pacing(tier="standard", headroom=0, latency=0).scaled(1 / 1000))
-    pacer.observe({"x-ratelimit-endpoint-class": "long-running"})  # first contact made
+    pacer.observe(remaining(20))  # first contact made; the server shows its view
+    pacer._buckets["long-running"].window = 1.0
     await pacer.acquire("long-running")
     released = anyio.Event()
 
