@@ -13,7 +13,7 @@ from ._api_sdk_apps import accepted
 from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
 from ._jobs import JobScript, job_view
-from ._pagination import decode_cursor, encode_cursor, parse_limit
+from ._pagination import newest_first
 from ._records import Org, Project
 from ._rest_state import InfluencerRecord
 from ._state import State
@@ -143,15 +143,13 @@ async def list_influencers(request: web.Request) -> web.StreamResponse:
     status = request.query.get("status")
     if status is not None and status not in _STATUSES:
         raise validation_error([(("status",), f"Must be one of: {', '.join(_STATUSES)}.")])
-    limit = parse_limit(request, default=25, maximum=100)
     filters = {"status": status, "projectId": project.id}
-    before = decode_cursor(request, "influencers", filters)
-    rows = sorted((r for r in state.rest.influencers.values()
-                   if r.project_id == project.id and r.deleted_at is None
-                   and (status is None or _status(state, r) == status)
-                   and (before is None or r.seq < before)), key=lambda r: r.seq, reverse=True)
-    page = rows[:limit]
-    cursor = encode_cursor("influencers", filters, page[-1].seq) if len(rows) > limit else None
+    page, cursor = newest_first(
+        request, "influencers", filters,
+        (r for r in state.rest.influencers.values()
+         if r.project_id == project.id and r.deleted_at is None
+         and (status is None or _status(state, r) == status)),
+        default=25, maximum=100)
     items = [{k: v for k, v in influencer_json(state, r).items() if k in (
         "influencerId", "name", "gender", "ageRange", "status", "thumbnailUrl", "createdAt")}
         for r in page]

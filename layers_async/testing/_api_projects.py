@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ._context import caller
 from ._errors import ApiError, json_response, not_found, validation_error
-from ._pagination import decode_cursor, encode_cursor, parse_limit
+from ._pagination import newest_first
 from ._records import Org, Project
 from ._seed import empty_brand
 from ._state import State
@@ -97,25 +97,23 @@ async def list_projects(request: web.Request) -> web.StreamResponse:
         raise query_issue("status", "Must be 'active' or 'archived'.")
     search = request.query.get("search")
     handle = request.query.get("customerExternalId")
-    limit = parse_limit(request, default=25, maximum=200)
     filters = {"status": status, "search": search, "customerExternalId": handle}
-    before = decode_cursor(request, "projects", filters)
 
     def keep(project: Project) -> bool:
         return (
             (status is None or project.status == status)
             and (search is None or search.lower() in project.name.lower())
             and (handle is None or project.customer_external_id == handle)
-            and (before is None or project.seq < before)
         )
 
-    matching = sorted(
-        (p for p in org.projects.values() if keep(p)), key=lambda p: p.seq, reverse=True
+    page, next_cursor = newest_first(
+        request,
+        "projects",
+        filters,
+        (p for p in org.projects.values() if keep(p)),
+        default=25,
+        maximum=200,
     )
-    page = matching[:limit]
-    next_cursor = None
-    if len(matching) > limit:
-        next_cursor = encode_cursor("projects", filters, page[-1].seq)
     return json_response(
         {"items": [p.to_summary(state.clock) for p in page], "nextCursor": next_cursor}
     )

@@ -16,7 +16,7 @@ from aiohttp import web
 from ._api_projects import project_or_404
 from ._context import caller
 from ._errors import ApiError, json_response, not_found
-from ._pagination import decode_cursor, encode_cursor, parse_limit
+from ._pagination import newest_first
 from ._records import Org
 from ._state import State
 from ._validation import Checker, query_issue, read_object
@@ -99,24 +99,20 @@ async def list_endpoints(request: web.Request) -> web.StreamResponse:
     if status is not None and status not in _LIST_STATUSES:
         raise query_issue("status", "Must be one of: active, paused, auto_paused.")
     project_id = request.query.get("projectId")
-    limit = parse_limit(request, default=25, maximum=100)
     filters = {"status": status, "projectId": project_id}
-    before = decode_cursor(request, "webhook-endpoints", filters)
-    matching = sorted(
+    page, cursor = newest_first(
+        request,
+        "webhook-endpoints",
+        filters,
         (
             e
             for e in state.webhooks.endpoints.values()
             if e.org_id == org.id
             and (status is None or e.status == status)
             and (project_id is None or e.project_id == project_id)
-            and (before is None or e.seq < before)
         ),
-        key=lambda e: e.seq,
-        reverse=True,
-    )
-    page = matching[:limit]
-    cursor = (
-        encode_cursor("webhook-endpoints", filters, page[-1].seq) if len(matching) > limit else None
+        default=25,
+        maximum=100,
     )
     return json_response({"items": [e.to_json(state) for e in page], "nextCursor": cursor})
 
@@ -200,26 +196,20 @@ async def list_deliveries(request: web.Request) -> web.StreamResponse:
     if status is not None and status not in _DELIVERY_STATUSES:
         raise query_issue("status", f"Must be one of: {', '.join(_DELIVERY_STATUSES)}.")
     event_type = request.query.get("eventType")
-    limit = parse_limit(request, default=25, maximum=100)
     filters = {"endpoint": record.id, "status": status, "eventType": event_type}
-    before = decode_cursor(request, "webhook-deliveries", filters)
-    matching = sorted(
+    page, cursor = newest_first(
+        request,
+        "webhook-deliveries",
+        filters,
         (
             d
             for d in state.webhooks.deliveries.values()
             if d.endpoint_id == record.id
             and (status is None or d.status == status)
             and (event_type is None or d.event_type == event_type)
-            and (before is None or d.seq < before)
         ),
-        key=lambda d: d.seq,
-        reverse=True,
-    )
-    page = matching[:limit]
-    cursor = (
-        encode_cursor("webhook-deliveries", filters, page[-1].seq)
-        if len(matching) > limit
-        else None
+        default=25,
+        maximum=100,
     )
     return json_response({"items": [d.to_json(state) for d in page], "nextCursor": cursor})
 

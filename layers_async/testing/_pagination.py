@@ -6,8 +6,8 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -58,3 +58,34 @@ def decode_cursor(request: web.Request, listing: str, filters: Mapping[str, Any]
         raise query_issue("cursor", "This cursor belongs to a different listing or filters.")
     position: int = payload["p"]
     return position
+
+
+class _Sequenced(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Sequenced)
+
+
+def newest_first(
+    request: web.Request,
+    listing: str,
+    filters: Mapping[str, Any],
+    rows: Iterable[R],
+    *,
+    default: int,
+    maximum: int,
+) -> tuple[list[R], str | None]:
+    """One page of ``rows`` (already filtered), newest first by ``seq``, after the request's
+    cursor; and the cursor of the next page (None: the last one)."""
+    limit = parse_limit(request, default=default, maximum=maximum)
+    before = decode_cursor(request, listing, filters)
+    matching = sorted(
+        (row for row in rows if before is None or row.seq < before),
+        key=lambda row: row.seq,
+        reverse=True,
+    )
+    page = matching[:limit]
+    more = len(matching) > limit
+    return page, encode_cursor(listing, filters, page[-1].seq) if more else None
