@@ -26,7 +26,7 @@ from ._pipeline import Pipeline
 from ._poll import Track
 from .models.jobs import CancelResult, JobSnapshot
 
-__all__ = ["Job", "JobDriver", "JobState"]
+__all__ = ["Job", "JobDriver", "JobState", "Watcher"]
 
 logger = logging.getLogger("layers_async")
 
@@ -67,7 +67,7 @@ class JobState:
 
     __slots__ = ("__weakref__", "driving", "etag", "event", "id", "inflight", "kind",
                  "last_sent", "next_at", "observations", "path", "pipeline", "snapshot",
-                 "track", "version", "waker")
+                 "track", "version", "waker", "watchers")
 
     def __init__(self, job_id: str, kind: str | None, pipeline: Pipeline) -> None:
         self.id = job_id
@@ -89,6 +89,8 @@ class JobState:
         self.waker: asyncio.Future[None] | None = None
         #: ``GET /v1/jobs/{id}`` of this job, made at its first poll.
         self.path: str | None = None
+        #: Whoever drives many jobs at once (``wait_all``) and must hear of every change.
+        self.watchers: list[Watcher] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -108,12 +110,27 @@ class JobState:
         waker = self.waker
         if waker is not None and not waker.done():
             waker.set_result(None)
+        watchers = self.watchers
+        if watchers:
+            for watcher in tuple(watchers):
+                watcher.changed(self)
+
+
+class Watcher(Protocol):
+    """Told synchronously of every change of a job's state (see ``JobState.signal``)."""
+
+    def changed(self, state: JobState) -> None: ...
 
 
 class JobDriver(Protocol):
     """What a handle asks of the client's scheduler."""
 
-    async def poll(self, state: JobState) -> None: ...
+    @property
+    def poll_capacity(self) -> int:
+        """How many polls may be in flight at once."""
+        ...
+
+    async def poll(self, state: JobState, *, scheduled: bool = False) -> None: ...
 
     async def wait_change(self, state: JobState, seen: int, deadline: float | None) -> bool: ...
 
@@ -203,10 +220,7 @@ class Job(Generic[R]):
             return result
         if on_timeout == "cancel":
             await self._bounded_cancel()
-        last = self._state.snapshot
-        where = f"{last.status}/{last.stage}" if last is not None else "unknown"
-        raise JobTimeoutError(f"job {self.id} not finished after {timeout} s (last seen {where})",
-                              snapshot=last)
+        raise timeout_error(self._state, timeout)
 
     async def watch(self, timeout: float | None = None) -> AsyncGenerator[JobSnapshot, None]:
         """Each change of status, stage or progress, ending with the terminal snapshot.
@@ -269,6 +283,14 @@ def decode_token(token: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
         raise ValueError("job resume token has no job id")
     return data
+
+
+def timeout_error(state: JobState, timeout: float | None) -> JobTimeoutError:
+    """The error of a wait on ``state`` that ran out of time."""
+    last = state.snapshot
+    where = f"{last.status}/{last.stage}" if last is not None else "unknown"
+    return JobTimeoutError(f"job {state.id} not finished after {timeout} s (last seen {where})",
+                           snapshot=last)
 
 
 def deadline_after(timeout: float | None) -> float | None:

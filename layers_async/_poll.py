@@ -66,6 +66,12 @@ class PollPolicy:
     #: Before the last stage, land this far into it (a share of its expected length), so a
     #: second look there can time its end.
     land: float = attrs.field(default=0.5, validator=_unit)
+    #: Polls are due on a grid of this many seconds of the event loop's clock, shared by
+    #: every job of the client: thousands of waiting jobs wake the loop once per tick, not
+    #: once each (the loop's and the connection's work per wake-up is then shared by every
+    #: poll due in it). Each delay moves by less than one tick and stays inside
+    #: ``[initial, maximum]``; 0 turns it off.
+    coalesce: float = attrs.field(default=1.0, validator=_unit_or_more)
     #: Social OAuth hand-offs (README section 5): poll every 2 s, give up after 10 min.
     oauth_interval: float = attrs.field(default=2.0, validator=_positive)
     oauth_timeout: float = attrs.field(default=600.0, validator=_positive)
@@ -79,7 +85,7 @@ class PollPolicy:
         if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
             raise ValueError(f"factor must be a finite number > 0, got {factor!r}")
         return attrs.evolve(self, initial=self.initial * factor, maximum=self.maximum * factor,
-                            margin=self.margin * factor,
+                            margin=self.margin * factor, coalesce=self.coalesce * factor,
                             oauth_interval=self.oauth_interval * factor,
                             oauth_timeout=self.oauth_timeout * factor)
 
@@ -90,6 +96,20 @@ class PollPolicy:
         factor = 1.0 - self.jitter + 2.0 * self.jitter * rand()
         return min(self.maximum, max(self.initial, raw * factor))
 
+
+    def due(self, anchor: float, delay: float) -> float:
+        """When a poll ``delay`` seconds after ``anchor`` (the last send) is due, moved
+        onto the ``coalesce`` grid: the next tick, or the one before when the next would
+        be more than ``maximum`` after ``anchor``; unmoved when no tick fits."""
+        at = anchor + delay
+        tick = self.coalesce
+        if tick <= 0 or not math.isfinite(at):
+            return at
+        up = math.ceil(at / tick) * tick
+        if up - anchor <= self.maximum:
+            return up
+        down = up - tick
+        return down if down - anchor >= self.initial else at
 
     def next_delay(self, n: int, track: Track | None, stats: KindStats | None,
                    rand: Callable[[], float] = random.random) -> float:

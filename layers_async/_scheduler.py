@@ -52,6 +52,11 @@ class JobScheduler:
         #: Polls sent (HTTP requests to GET /v1/jobs/{id}), for tests and benchmarks.
         self.polls_sent = 0
 
+    @property
+    def poll_capacity(self) -> int:
+        """How many polls may be in flight at once (``max_concurrent_polls``)."""
+        return self._max_polls
+
     def state(self, pipeline: Pipeline, job_id: str, kind: str | None = None) -> JobState:
         """The shared state of ``job_id`` (made on first use, polled through ``pipeline``)."""
         state = self._states.get(job_id)
@@ -146,7 +151,7 @@ class JobScheduler:
         delay = policy.next_delay(state.observations, state.track, stats, self._random.random)
         # From when the last poll went out: every scheduled gap is inside [initial, maximum].
         anchor = state.last_sent if state.last_sent > -math.inf else now
-        state.next_at = anchor + delay
+        state.next_at = policy.due(anchor, delay)
         state.observations += 1
 
     def _publish(self, state: JobState, snapshot: JobSnapshot) -> None:
