@@ -67,15 +67,14 @@ def _structure_open_enum(tp: Any) -> Any:
     enum_type = next(a for a in args if a not in (str, type(None)))
     optional = type(None) in args
 
+    members = {member.value: member for member in enum_type}  # not EnumType.__call__
+
     def structure_value(value: Any, _: type) -> Any:
         if value is None and optional:
             return None
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")
-        try:
-            return enum_type(value)
-        except ValueError:
-            return value
+        return members.get(value, value)
 
     return structure_value
 

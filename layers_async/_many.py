@@ -126,9 +126,9 @@ class Sweep:
         self._seq = 0
         self._final = False                  # the last round at the deadline
         self._late: set[JobState] = set()    # looked at in that round: still running
-        self._alarm: anyio.Event | None = None
-        self._alarm_at = math.inf
-        self._timer: asyncio.TimerHandle | None = None
+        self._idle: list[asyncio.Future[None]] = []  # wakers of the idle workers
+        self._timer: asyncio.TimerHandle | None = None  # wakes one when the first poll is due
+        self._timer_at = math.inf
         self._group: anyio.abc.TaskGroup | None = None
         self._stopped = False
 
@@ -192,6 +192,7 @@ class Sweep:
             if state is None:
                 await self._doze()
                 continue
+            self._kick()  # the next poll due may be another idle worker's
             self._busy.add(state)
             try:
                 await self._drivers[state].poll(state, scheduled=True)
@@ -234,29 +235,55 @@ class Sweep:
         self._due[state] = at
         self._seq += 1
         heappush(self._heap, (at, self._seq, state))
-        if at < self._alarm_at:
-            self._ring()  # idle workers wake and sleep again until the new first entry
+        if self._idle:
+            self._kick()
+
+    def _kick(self) -> None:
+        """See that an idle worker wakes when the first entry of the heap is due: now,
+        or by the one timer of the sweep. Each worker woken that finds a poll due wakes
+        the next, so a tick with k polls due wakes k workers, not every idle one."""
+        heap = self._heap
+        if not self._idle or not heap:
+            return
+        at = heap[0][0]
+        loop = asyncio.get_running_loop()
+        if at <= loop.time():
+            self._wake_one()
+        elif self._timer is None or at < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = at
+            self._timer = loop.call_at(at, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        self._wake_one()
 
     async def _doze(self) -> None:
-        """Sleep until the first entry of the heap is due, or until rung."""
-        alarm = self._alarm
-        if alarm is None:
-            alarm = self._alarm = anyio.Event()
-            at = self._heap[0][0] if self._heap else math.inf
-            self._alarm_at = at
-            if at < math.inf:
-                self._timer = asyncio.get_running_loop().call_at(at, self._ring)
-        await alarm.wait()
+        """Sleep until woken (a poll is due, news, or the end)."""
+        waker = asyncio.get_running_loop().create_future()
+        self._idle.append(waker)
+        self._kick()
+        await waker
 
-    def _ring(self) -> None:
-        """Wake every idle worker."""
+    def _wake_one(self) -> None:
+        idle = self._idle
+        while idle:
+            waker = idle.pop()  # the most recently idle: its memory is the warmest
+            if not waker.done():
+                waker.set_result(None)
+                return
+
+    def _wake_all(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        alarm, self._alarm = self._alarm, None
-        self._alarm_at = math.inf
-        if alarm is not None:
-            alarm.set()
+            self._timer_at = math.inf
+        idle, self._idle = self._idle, []
+        for waker in idle:
+            if not waker.done():
+                waker.set_result(None)
 
     # -- jobs coming and going -----------------------------------------------------------
 
@@ -300,7 +327,7 @@ class Sweep:
         self._on_done(state, error)
         self._admit()
         if not self._active:
-            self._ring()  # idle workers see there is nothing left
+            self._wake_all()  # idle workers see there is nothing left
 
     def _release(self, state: JobState) -> None:
         watchers = state.watchers
@@ -315,7 +342,7 @@ class Sweep:
                 state.signal()  # another waiter may have to take over
 
     def _release_all(self) -> None:
-        self._ring()
+        self._wake_all()
         for state in list(self._indices):
             self._release(state)
 

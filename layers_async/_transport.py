@@ -65,17 +65,16 @@ class AiohttpTransport:
         timeout = _client_timeout(request.timeout)
         started = time.perf_counter()
         failure: tuple[type[APIConnectionError], str, str | None] | None = None
-        with contextlib.ExitStack() as stack:
-            data: Any = request.body
-            if isinstance(data, FileBody):
-                # Opened per attempt: a retry streams the file again from its start. Opening
-                # is cheap; aiohttp reads the chunks in its executor, off the loop.
-                data = stack.enter_context(open(data.path, "rb"))  # noqa: ASYNC230
+        data: Any = request.body
+        # Opened per attempt: a retry streams the file again from its start. Opening is
+        # cheap; aiohttp reads the chunks in its executor, off the loop.
+        with (open(data.path, "rb") if isinstance(data, FileBody)  # noqa: ASYNC230
+              else contextlib.nullcontext(data)) as data:
             try:
                 async with session.request(
                     request.method,
                     request.url,
-                    headers=dict(request.headers),
+                    headers=request.headers,  # aiohttp copies them into its own multidict
                     data=data,
                     allow_redirects=False,
                     timeout=timeout,

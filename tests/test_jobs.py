@@ -603,3 +603,150 @@ async def test_a_terminal_snapshot_as_news_ends_the_wait_without_a_poll() -> Non
         result = await job.wait()
     assert isinstance(result, IngestGithubResult)
     assert [200] == polls_of(fake, job_id)
+
+
+# -- wait_all and as_completed: one sweep of workers, not a task per job ------------------------
+
+async def test_wait_all_polls_from_a_few_workers_not_a_task_per_job() -> None:
+    """500 jobs waited at once: the client runs about max_concurrent_polls tasks, not 500."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client(
+            max_concurrent_polls=8) as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=90 + i % 100)) for i in range(500)]
+        before = client_tasks()
+        during: list[int] = []
+
+        async def count() -> None:
+            for _ in range(20):
+                await anyio.sleep(0.005)
+                during.append(client_tasks() - before)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(count)
+            results = await layers.jobs.wait_all(jobs)
+    assert all(isinstance(r, IngestGithubResult) for r in results)
+    # The workers, this counter and wait_all's own task (and, while connections open, a
+    # few of aiohttp's): never a task per job.
+    assert sorted(during)[len(during) // 2] <= 8 + 2
+    assert max(during) < 30
+    assert 500 == len({e.path for e in fake.journal if e.method == "GET"})
+
+
+async def test_wait_all_and_a_lone_wait_on_the_same_job_share_its_polls() -> None:
+    """A job waited by wait_all and by job.wait() elsewhere is polled as for one waiter."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        ids = [fake.create_job(duration=90 + 40 * i) for i in range(4)]
+        lone: list[Any] = []
+
+        async def wait_alone(job_id: str) -> None:
+            lone.append(await layers.jobs.attach(job_id).wait())
+
+        async with anyio.create_task_group() as group:
+            for job_id in ids[:2]:  # these two have a driver before wait_all starts
+                group.start_soon(wait_alone, job_id)
+            await anyio.wait_all_tasks_blocked()
+            together = await layers.jobs.wait_all([layers.jobs.attach(i) for i in ids])
+            for job_id in ids[2:]:  # and these two are wait_all's before a lone waiter comes
+                group.start_soon(wait_alone, job_id)
+    assert 4 == len(lone) and all(isinstance(r, IngestGithubResult) for r in lone)
+    assert sorted(r.pr_url for r in together) == sorted(r.pr_url for r in lone)
+    per_job = Counter(e.path for e in fake.journal if e.method == "GET")
+    assert 4 == len(per_job)
+    assert max(per_job.values()) <= 14  # one waiter alone polls a 90-210 s job 6-12 times
+
+
+async def test_a_cancelled_wait_all_hands_its_jobs_to_the_other_waiters() -> None:
+    """wait_all drives a job, another task waits on it too; wait_all is cancelled: the other
+    waiter takes over the polling and gets the result."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        job = layers.jobs.attach(fake.create_job(duration=200))
+        results: list[IngestGithubResult] = []
+        before = client_tasks()
+
+        async def patient() -> None:
+            results.append(await job.wait())
+
+        async with anyio.create_task_group() as group:
+            with anyio.move_on_after(0.05):  # 50 API s into a 200 s job
+                async with anyio.create_task_group() as inner:
+                    inner.start_soon(layers.jobs.wait_all, [job])
+                    await anyio.sleep(0.005)
+                    assert job._state.driving and job._state.watchers  # the sweep drives
+                    group.start_soon(patient)
+                    await anyio.sleep(1)  # cancelled first
+            with anyio.fail_after(5):
+                while not results:
+                    await anyio.sleep(0.01)
+        after = client_tasks()
+    assert job.done and isinstance(results[0], IngestGithubResult)
+    assert before == after
+
+
+async def test_news_wakes_wait_all_at_once() -> None:
+    """jobs.notify(id) reaches a job waited by wait_all: polled now, not in 1,000 s."""
+    patient = PollPolicy(initial=1000.0, maximum=1000.0)
+    async with FakeLayers(time_scale=SCALE) as fake, fake.client(poll=patient) as layers:
+        ids = [fake.create_job(duration=600) for _ in range(3)]
+        jobs = [layers.jobs.attach(i) for i in ids]
+        for job in jobs:
+            await job.refresh()
+        out: list[Any] = []
+
+        async def wait() -> None:
+            out.extend(await layers.jobs.wait_all(jobs))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            fake.advance(600)
+            for job_id in ids[:2]:
+                assert layers.jobs.notify(job_id)  # news: poll these now
+            envelope = fake.job(ids[2])
+            assert layers.jobs.notify(ids[2], JobSnapshot(  # news with the envelope
+                id=ids[2], kind=envelope["kind"], status="completed", result=envelope["result"]))
+            with anyio.fail_after(5):
+                while not out:
+                    await anyio.sleep(0.01)
+    assert 3 == len(out) and all(isinstance(r, IngestGithubResult) for r in out)
+    assert [[200, 200], [200, 200], [200]] == [polls_of(fake, i) for i in ids]
+
+
+async def test_wait_all_keeps_every_scheduled_gap_inside_5_to_30_seconds() -> None:
+    """The sweep follows the same cadence: after 429 pauses and a cancelled lone driver."""
+    scale = 50.0
+    transport = SendTimes()
+    async with FakeLayers(time_scale=scale) as fake, fake.client(transport=transport) as layers:
+        fake.faults.add(status=429, times=2, route="GET /v1/jobs/{jobId}")
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (40, 70, 95, 120)]
+
+        async def impatient(job: Job[Any]) -> None:
+            with anyio.move_on_after(0.15):
+                await job.wait()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(impatient, jobs[0])  # it drives job 0 when wait_all starts
+            await anyio.wait_all_tasks_blocked()
+            await layers.jobs.wait_all(jobs)
+    gaps = [b - a for times in transport.sent.values() for a, b in itertools.pairwise(times)]
+    assert 4 == len(transport.sent)
+    assert len(gaps) >= 8
+    assert 5.0 / scale - 1e-6 <= min(gaps)
+    assert max(gaps) <= 30.0 / scale + 0.05
+
+
+async def test_as_completed_with_a_limit_admits_jobs_as_others_finish() -> None:
+    """limit=2 of 5: never more than 2 jobs polled at a time; all 5 come out as they end
+    (every job runs from its start; a job admitted after its end comes out at its first poll)."""
+    async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
+        durations = (60, 20, 400, 40, 150)
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in durations]
+        order: list[str] = []
+        async with layers.jobs.as_completed(jobs, limit=2) as finished:
+            async for job in finished:
+                order.append(job.id)
+    assert [jobs[i].id for i in (1, 0, 3, 4, 2)] == order
+    first_poll = {e.path: e.at for e in reversed(fake.journal) if e.method == "GET"}
+    last_poll = {e.path: e.at for e in fake.journal if e.method == "GET"}
+    # Never three jobs being polled at once: at each job's first poll, at most two jobs'
+    # polling spans (first poll to last) hold that moment.
+    for start in first_poll.values():
+        assert sum(first_poll[p] <= start <= last_poll[p] for p in first_poll) <= 2

@@ -147,3 +147,34 @@ def test_stats_learn_stage_ends_and_the_last_stage() -> None:
     stats.completed("finalizing")
     assert ({"cloning": 0.14, "analyzing": 0.2}, "finalizing") == (stats.tops,
                                                                   stats.final_stage)
+
+
+# -- the coalesce grid -----------------------------------------------------------------------
+
+def test_due_moves_each_poll_onto_the_grid_inside_the_bounds() -> None:
+    """Every due time is on the 1 s grid, later by less than a tick, or (when the next tick
+    would pass ``maximum``) earlier by less than one; always within [initial, maximum]."""
+    policy = PollPolicy()
+    rng = random.Random(7)
+    for _ in range(5000):
+        anchor = rng.uniform(0, 1e6)
+        delay = rng.uniform(policy.initial, policy.maximum)
+        at = policy.due(anchor, delay)
+        assert policy.initial - 1e-6 <= at - anchor <= policy.maximum + 1e-6
+        assert abs(at - round(at)) < 1e-6
+        assert abs(at - (anchor + delay)) < policy.coalesce
+
+
+def test_due_without_a_grid_or_with_no_tick_inside_the_bounds_is_unmoved() -> None:
+    """coalesce=0 turns the grid off; a fixed delay (initial == maximum) has no room to move."""
+    assert 12.3 + 5.25 == PollPolicy(coalesce=0).due(12.3, 5.25)
+    fixed = PollPolicy(initial=5.0, maximum=5.0)
+    assert 12.3 + 5.0 == fixed.due(12.3, 5.0)
+    assert 10.0 + 30.0 == PollPolicy().due(10.0, 30.0)  # on the grid already
+    assert 6.0 == PollPolicy().due(0.5, 5.2)  # 5.7: the next tick
+    assert 30.0 == PollPolicy().due(0.5, 29.9)  # 31 would be 30.5 s after: the tick before
+
+
+def test_scaled_scales_the_grid_too() -> None:
+    """A policy scaled for a test keeps its grid in proportion."""
+    assert 0.001 == pytest.approx(PollPolicy().scaled(1 / 1000).coalesce)
