@@ -138,12 +138,11 @@ class PollPolicy:
         if track is None or stats is None or stats.final_stage is None \
                 or track.stage == stats.final_stage or track.stage not in stats.tops:
             return None
-        earlier = [top for stage, top in stats.tops.items() if stage != stats.final_stage]
         moved = track.last_progress - track.first_progress
         if moved <= 0 or track.last_at <= track.first_at:
             return None
         average = moved / (track.last_at - track.first_at)
-        start = min(1.0, max(earlier) + 0.01)
+        start = stats.final_start()
         in_stage = track.last_progress - track.stage_progress
         top = stats.tops[track.stage]
         end = min(1.0, max(top + 0.01, track.last_progress))
@@ -181,10 +180,14 @@ class PollPolicy:
         return remaining, self.spread * remaining, False
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class Track:
     """What a waiter has seen of one job, in loop seconds: its first look, where the
-    current stage was first seen, and the last look (a few numbers, not a history)."""
+    current stage was first seen, and the last look (a few numbers, not a history).
+
+    A value: :meth:`observe` returns a new track and nothing changes one in place. (Not
+    ``frozen``: a frozen instance sets each field through ``object.__setattr__``, and one
+    is made per poll of every job.)"""
 
     first_at: float
     first_progress: float
@@ -228,15 +231,28 @@ class KindStats:
     #: The highest progress seen in each stage (just under where the stage ends).
     tops: dict[str, float] = attrs.Factory(dict)
 
+    #: Where the final stage starts (see :meth:`final_start`), until tops or final change.
+    _start: float | None = attrs.field(default=None, init=False, eq=False, repr=False)
+
     def seen(self, stage: str | None, progress: float | None) -> None:
         """Learn from one running snapshot."""
         if stage is not None and progress is not None and progress > self.tops.get(stage, -1.0):
             self.tops[stage] = progress
+            self._start = None
 
     def completed(self, stage: str | None) -> None:
         """Learn from a completed job's terminal snapshot."""
-        if stage is not None:
+        if stage is not None and stage != self.final_stage:
             self.final_stage = stage
+            self._start = None
+
+    def final_start(self) -> float:
+        """The progress at which the final stage starts: just past the highest progress
+        seen in any other stage (looked up once per change, not once per poll)."""
+        if self._start is None:
+            earlier = [top for stage, top in self.tops.items() if stage != self.final_stage]
+            self._start = min(1.0, max(earlier, default=0.0) + 0.01)
+        return self._start
 
 
 @attrs.frozen(kw_only=True)
