@@ -5,7 +5,8 @@ GitHub-ingest jobs already started, durations uniform in 90-240 API s. This proc
 to each id and ``jobs.wait_all`` them with ``PollPolicy().scaled(1/time_scale)``, so every
 waiter follows the library's real cadence, compressed in time.
 
-The baseline, measured in the same run against the same fake once the wait is over: raw
+The baseline, measured in the same run against the same fake, in rounds just before and just
+after the wait (the machine's speed drifts; the median of all the rounds is used): raw
 ``aiohttp`` GETs of ``/v1/jobs/{id}`` of jobs that are still running (the launcher's idle jobs,
 so the envelopes look like those most polls get), 32 in flight (the scheduler's poll limit),
 with the library's session settings and headers, each body read and ``json.loads``-ed. Client
@@ -39,9 +40,11 @@ TITLE = "3. Scale: concurrent job.wait() through one client"
 WAIT_LIMIT = 600.0
 #: Raw GETs in flight at once: the scheduler's default ``max_concurrent_polls``.
 RAW_CONCURRENCY = 32
-#: Rounds of raw GETs (the median is shown) and GETs per round (after a warm-up).
-RAW_ROUNDS = 5
-RAW_REQUESTS = 2000
+#: Rounds of raw GETs before the wait and as many after it (the median of all is shown:
+#: the machine's speed drifts over a run, and rounds on both sides of the wait follow
+#: that drift better than rounds on one side), and GETs per round (after a warm-up).
+RAW_ROUNDS = 3
+RAW_REQUESTS = 3000
 RAW_WARMUP = 200
 #: Never-finishing jobs the raw GETs poll (their envelopes are running ones). More ids than
 #: yarl's URL cache holds (128), so each GET parses its URL as each poll of a job among
@@ -94,6 +97,11 @@ async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
     """Attach every job, wait for all of them, and measure the client while doing it."""
     scale = float(info["time_scale"])
     ids = [job[0] for job in info["jobs"]]
+    # The baseline around the measured wait: neither takes from the other's CPU figure,
+    # and neither raises the peak RSS the wait is measured against (the first rounds are
+    # over before the reading that the wait's growth is taken from).
+    raw = [await raw_gets(info, info["idle_jobs"], RAW_REQUESTS) / RAW_REQUESTS
+           for _ in range(RAW_ROUNDS)]
     async with AsyncLayers(api_key=info["api_key"], base_url=info["base_url"],
                            poll=PollPolicy().scaled(1 / scale)) as layers:
         jobs = [layers.jobs.attach(job_id) for job_id in ids]
@@ -108,10 +116,8 @@ async def wait_everything(info: dict[str, Any]) -> dict[str, Any]:
         left_open = len([t for t in asyncio.all_tasks() if t is not current])
         polls = layers._scheduler.polls_sent
     left_closed = len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
-    # The baseline after the measured wait, so it neither takes from the jobs' time nor
-    # raises the peak RSS the wait is measured against.
-    raw = [await raw_gets(info, info["idle_jobs"], RAW_REQUESTS) / RAW_REQUESTS
-           for _ in range(RAW_ROUNDS)]
+    raw += [await raw_gets(info, info["idle_jobs"], RAW_REQUESTS) / RAW_REQUESTS
+            for _ in range(RAW_ROUNDS)]
     return {
         "jobs": len(ids),
         "completed": sum(isinstance(r, IngestGithubResult) for r in results),
@@ -149,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     n = m["jobs"]
     by_status = server.get("by_status", {})
-    raw_sent = RAW_ROUNDS * (RAW_WARMUP + RAW_REQUESTS)  # every one answered 200
+    raw_sent = 2 * RAW_ROUNDS * (RAW_WARMUP + RAW_REQUESTS)  # every one answered 200
     rss_delta = (m["rss1"] - m["rss0"]) * 1024
     per_poll = m["cpu"] / max(m["polls"], 1)
     raw = statistics.median(m["raw"])
@@ -179,13 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         "(the benchmark runs in a fresh process) read just before `wait_all` (handles already "
         "made) and after it: the growth of the peak, divided by the job count. CPU is "
         "`time.process_time()` over the `wait_all`, per poll sent. The baseline, measured "
-        "in the same process against the same fake once the wait is over, GETs envelopes of "
+        "in the same process against the same fake just before and just after the wait, "
+        "GETs envelopes of "
         f"{IDLE_JOBS} jobs that never finish (running ones, as most polls get): "
-        f"{RAW_ROUNDS} rounds of {RAW_REQUESTS:,} raw `aiohttp` GETs of `/v1/jobs/{{id}}` "
+        f"{RAW_ROUNDS} rounds before and {RAW_ROUNDS} after, of {RAW_REQUESTS:,} raw `aiohttp` "
+        "GETs of `/v1/jobs/{id}` "
         f"({RAW_WARMUP} warm-up each), {RAW_CONCURRENCY} in flight (the scheduler's poll "
         "limit: 32 tasks each sending its next GET when the last is read), with the library's "
-        "session settings and headers, each body read and `json.loads`-ed; the median round "
-        "is shown.",
+        "session settings and headers, each body read and `json.loads`-ed; the median of "
+        "the rounds is shown, with their range.",
         table(["measure", "value"], rows),
     ]
     report(NAME, TITLE, quick=args.quick, parts=parts)

@@ -647,7 +647,8 @@ async def test_wait_all_and_a_lone_wait_on_the_same_job_share_its_polls() -> Non
             together = await layers.jobs.wait_all([layers.jobs.attach(i) for i in ids])
             for job_id in ids[2:]:  # and these two are wait_all's before a lone waiter comes
                 group.start_soon(wait_alone, job_id)
-    assert 4 == len(lone) and all(isinstance(r, IngestGithubResult) for r in lone)
+    assert 4 == len(lone)
+    assert all(isinstance(r, IngestGithubResult) for r in lone)
     assert sorted(r.pr_url for r in together) == sorted(r.pr_url for r in lone)
     per_job = Counter(e.path for e in fake.journal if e.method == "GET")
     assert 4 == len(per_job)
@@ -661,23 +662,26 @@ async def test_a_cancelled_wait_all_hands_its_jobs_to_the_other_waiters() -> Non
         job = layers.jobs.attach(fake.create_job(duration=200))
         results: list[IngestGithubResult] = []
         before = client_tasks()
+        got = anyio.Event()
 
         async def patient() -> None:
             results.append(await job.wait())
+            got.set()
 
         async with anyio.create_task_group() as group:
             with anyio.move_on_after(0.05):  # 50 API s into a 200 s job
                 async with anyio.create_task_group() as inner:
                     inner.start_soon(layers.jobs.wait_all, [job])
                     await anyio.sleep(0.005)
-                    assert job._state.driving and job._state.watchers  # the sweep drives
+                    assert job._state.driving  # the sweep drives it
+                    assert job._state.watchers
                     group.start_soon(patient)
                     await anyio.sleep(1)  # cancelled first
             with anyio.fail_after(5):
-                while not results:
-                    await anyio.sleep(0.01)
+                await got.wait()
         after = client_tasks()
-    assert job.done and isinstance(results[0], IngestGithubResult)
+    assert job.done
+    assert isinstance(results[0], IngestGithubResult)
     assert before == after
 
 
@@ -690,9 +694,11 @@ async def test_news_wakes_wait_all_at_once() -> None:
         for job in jobs:
             await job.refresh()
         out: list[Any] = []
+        got = anyio.Event()
 
         async def wait() -> None:
             out.extend(await layers.jobs.wait_all(jobs))
+            got.set()
 
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
@@ -704,9 +710,9 @@ async def test_news_wakes_wait_all_at_once() -> None:
             assert layers.jobs.notify(ids[2], JobSnapshot(  # news with the envelope
                 id=ids[2], kind=envelope["kind"], status="completed", result=envelope["result"]))
             with anyio.fail_after(5):
-                while not out:
-                    await anyio.sleep(0.01)
-    assert 3 == len(out) and all(isinstance(r, IngestGithubResult) for r in out)
+                await got.wait()
+    assert 3 == len(out)
+    assert all(isinstance(r, IngestGithubResult) for r in out)
     assert [[200, 200], [200, 200], [200]] == [polls_of(fake, i) for i in ids]
 
 
