@@ -6,6 +6,11 @@ waiting on it, one at a time is the *driver* (it sleeps until the next poll is
 due, polls, and publishes the snapshot), the others wait for the driver's news.
 If the driver is cancelled, another waiter takes over. Cancelling every waiter
 stops all polling at once and leaves nothing behind.
+
+``wait_all`` and ``as_completed`` drive their jobs differently but by the same
+rules: their :class:`~layers_async._many.Sweep` is the driver of every job it
+waits on (a few worker tasks and one heap, see ``_many``), watches the jobs
+another waiter already drives, and hands its own back when it ends.
 """
 
 from __future__ import annotations
