@@ -194,15 +194,16 @@ class Sweep:
                 continue
             self._kick()  # the next poll due may be another idle worker's
             self._busy.add(state)
+            error: LayersError | None = None
             try:
                 await self._drivers[state].poll(state, scheduled=True)
             except LayersError as exc:
-                self._busy.discard(state)
-                self._finish(state, exc)
-                continue
+                error = exc
             finally:
                 self._busy.discard(state)
-            if state.terminal:
+            if error is not None:
+                self._finish(state, error)
+            elif state.terminal:
                 self._finish(state, None)
             elif self._final:
                 self._active.discard(state)  # looked at once more: still running
