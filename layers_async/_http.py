@@ -77,6 +77,12 @@ class Request:
     timeout: Timeout = DEFAULT_TIMEOUT
     endpoint_class: str = "read-light"
 
+    def with_header(self, name: str, value: str) -> Request:
+        """This request with one more header (or one replaced): the rest is shared."""
+        return Request(method=self.method, url=self.url, path=self.path,
+                       headers={**self.headers, name: value}, body=self.body,
+                       timeout=self.timeout, endpoint_class=self.endpoint_class)
+
     @property
     def secrets(self) -> tuple[str, ...]:
         """Header values that must never be shown (the API key, in both forms)."""

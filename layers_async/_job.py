@@ -21,9 +21,9 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import anyio
 
 from ._errors import JobTimeoutError, LayersError
-from ._http import Timeout
+from ._http import Request, Timeout
 from ._pipeline import Pipeline
-from ._poll import Track
+from ._poll import KindStats, Track
 from .models.jobs import CancelResult, JobSnapshot
 
 __all__ = ["Job", "JobDriver", "JobState", "Watcher"]
@@ -66,8 +66,8 @@ class JobState:
     """What the client knows of one job, shared by every handle and waiter."""
 
     __slots__ = ("__weakref__", "driving", "etag", "event", "id", "inflight", "kind",
-                 "last_sent", "next_at", "observations", "path", "pipeline", "snapshot",
-                 "track", "version", "waker", "watchers")
+                 "last_sent", "next_at", "observations", "pipeline", "request", "snapshot",
+                 "stats", "track", "version", "waker", "watchers")
 
     def __init__(self, job_id: str, kind: str | None, pipeline: Pipeline) -> None:
         self.id = job_id
@@ -78,6 +78,9 @@ class JobState:
         self.etag: str | None = None
         self.observations = 0          # envelopes seen so far: the backoff's step
         self.track: Track | None = None  # what was seen of its progress, for the policy
+        #: What finished jobs of its kind taught the policy (looked up at the first look
+        #: that names a kind the client knows; None until then).
+        self.stats: KindStats | None = None
         self.last_sent = -math.inf     # loop time the last poll went out
         self.next_at = -math.inf       # loop time the next poll is due (-inf: now)
         self.version = 0               # bumped on every change of snapshot
@@ -87,8 +90,9 @@ class JobState:
         self.event: anyio.Event | None = None
         #: Resolved at the next change, to wake the driver from its sleep before a poll.
         self.waker: asyncio.Future[None] | None = None
-        #: ``GET /v1/jobs/{id}`` of this job, made at its first poll.
-        self.path: str | None = None
+        #: ``GET /v1/jobs/{id}`` of this job (without ``If-None-Match``), made at its first
+        #: poll and reused by every later one.
+        self.request: Request | None = None
         #: Whoever drives many jobs at once (``wait_all``) and must hear of every change.
         self.watchers: list[Watcher] | None = None
 

@@ -16,6 +16,7 @@ precise one aims just after the end. Every delay is clamped to [initial, maximum
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Callable
@@ -185,9 +186,10 @@ class Track:
     """What a waiter has seen of one job, in loop seconds: its first look, where the
     current stage was first seen, and the last look (a few numbers, not a history).
 
-    A value: :meth:`observe` returns a new track and nothing changes one in place. (Not
-    ``frozen``: a frozen instance sets each field through ``object.__setattr__``, and one
-    is made per poll of every job.)"""
+    The scheduler keeps one per job and moves it on in place (:meth:`advance`) at each
+    look: one object per job rather than one per poll (at scale, every object a poll
+    leaves behind is one more for the garbage collector to walk). :meth:`observe` is the
+    same step as a value, for code that keeps tracks side by side."""
 
     first_at: float
     first_progress: float
@@ -206,20 +208,23 @@ class Track:
         return cls(first_at=at, first_progress=value, stage=stage, stage_at=at,
                    stage_progress=value, last_at=at, last_progress=value)
 
-    def observe(self, at: float, progress: float | None, stage: str | None) -> Track:
-        """This track after one more look (progress None: unchanged, as after a 304)."""
-        value = self.last_progress if progress is None else max(progress, self.last_progress)
-        unchanged = self.unchanged + 1 if value <= self.last_progress else 0
-        # The constructor, not attrs.evolve (which reads every field by name): this runs
-        # once per poll of every job.
+    def advance(self, at: float, progress: float | None, stage: str | None) -> None:
+        """Take in one more look (progress None: unchanged, as after a 304)."""
+        last = self.last_progress
+        value = last if progress is None else max(progress, last)
+        self.unchanged = self.unchanged + 1 if value <= last else 0
         if stage != self.stage:
-            return Track(first_at=self.first_at, first_progress=self.first_progress,
-                         stage=stage, stage_at=at, stage_progress=value, last_at=at,
-                         last_progress=value, unchanged=unchanged)
-        return Track(first_at=self.first_at, first_progress=self.first_progress,
-                     stage=self.stage, stage_at=self.stage_at,
-                     stage_progress=self.stage_progress, last_at=at, last_progress=value,
-                     unchanged=unchanged)
+            self.stage = stage
+            self.stage_at = at
+            self.stage_progress = value
+        self.last_at = at
+        self.last_progress = value
+
+    def observe(self, at: float, progress: float | None, stage: str | None) -> Track:
+        """A new track: this one after one more look (this one is left as it is)."""
+        track = copy.copy(self)
+        track.advance(at, progress, stage)
+        return track
 
 
 @attrs.define

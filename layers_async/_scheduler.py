@@ -127,10 +127,18 @@ class JobScheduler:
     # -- polling -----------------------------------------------------------------------
 
     def _stats_of(self, state: JobState) -> KindStats | None:
-        kind = str(state.snapshot.kind if state.snapshot and state.snapshot.kind else state.kind)
+        stats = state.stats
+        if stats is not None:
+            return stats
+        snapshot = state.snapshot
+        kind = str(snapshot.kind if snapshot is not None and snapshot.kind else state.kind)
         if kind not in RESULT_TYPES:
-            return None  # an unknown kind: the plain backoff
-        return self._stats.setdefault(kind, KindStats())
+            return None  # an unknown kind (so far): the plain backoff
+        stats = self._stats.get(kind)
+        if stats is None:
+            stats = self._stats[kind] = KindStats()
+        state.stats = stats
+        return stats
 
     def _look(self, state: JobState, snapshot: JobSnapshot | None, *,
               started: bool = False) -> None:
@@ -142,11 +150,12 @@ class JobScheduler:
         stats = self._stats_of(state)
         if current is not None:
             progress = None if snapshot is None else current.progress
-            if state.track is None:
+            track = state.track
+            if track is None:
                 state.track = Track.start(now, 0.0 if started else current.progress,
                                           current.stage)
-            else:
-                state.track = state.track.observe(now, progress, current.stage)
+            else:  # in place: one track per job, not one per poll
+                track.advance(now, progress, current.stage)
             if stats is not None:
                 if current.status == JobStatus.COMPLETED:
                     stats.completed(current.stage)
@@ -205,13 +214,13 @@ class JobScheduler:
 
     async def _poll_now(self, state: JobState, scheduled: bool) -> None:
         pipeline = state.pipeline
-        if self._limiter is None:
-            # A semaphore that takes a free slot without a trip through the event loop
-            # (a CapacityLimiter always yields once: a sixth of a poll's CPU at scale).
-            self._limiter = anyio.Semaphore(self._max_polls, fast_acquire=True)
-        path = state.path
-        if path is None:
-            path = state.path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
+        limiter = self._limiter
+        if limiter is None:
+            limiter = self._limiter = anyio.Semaphore(self._max_polls)
+        base = state.request
+        if base is None:
+            path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
+            base = state.request = pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
         while True:
             now = _now()
             earliest = self._paused_until
@@ -219,14 +228,20 @@ class JobScheduler:
                 earliest = max(earliest, state.last_sent + pipeline.config.poll.initial)
             if now < earliest:
                 await anyio.sleep(earliest - now)
-            headers = ({"If-None-Match": state.etag}
-                       if state.etag is not None and state.snapshot is not None else None)
-            request = pipeline.build("GET", path, headers=headers, rate_class=JOBS_GET.rate_class)
+            etag = state.etag
+            request = (base if etag is None or state.snapshot is None
+                       else base.with_header("If-None-Match", etag))
+            # A free slot is taken without a trip through the event loop (``async with``
+            # would add four calls per poll, and a CapacityLimiter a yield): at scale,
+            # every call on this path is paid tens of thousands of times.
             try:
-                async with self._limiter:
-                    self.polls_sent += 1
-                    state.last_sent = _now()
-                    response = await pipeline.send(request, retry_rate_limits=False)
+                limiter.acquire_nowait()
+            except anyio.WouldBlock:
+                await limiter.acquire()
+            try:
+                self.polls_sent += 1
+                state.last_sent = _now()
+                response = await pipeline.send(request, retry_rate_limits=False)
             except RateLimitError as exc:
                 # One pause for every job of this client, not one retry per job; never
                 # shorter than a poll delay (a Retry-After of 0 must not become a busy loop)
@@ -240,6 +255,8 @@ class JobScheduler:
                 logger.warning("job polling paused %.3f s after a 429 (request id %s)",
                                self._paused_until - anyio.current_time(), exc.request_id)
                 continue
+            finally:
+                limiter.release()
             break
         if response.status == 304:
             self._look(state, None)

@@ -6,7 +6,6 @@ with :class:`MockTransport` and no server at all.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import socket
@@ -48,6 +47,10 @@ class AiohttpTransport:
         self._session = session
         self._owns = session is None
         self._limit = limit
+        # The last timeout seen and aiohttp's form of it: compared by identity, since
+        # hashing the attrs Timeout (a Python-level __hash__) costs more than the lookup.
+        self._timeout: Timeout | None = None
+        self._client_timeout = aiohttp.ClientTimeout()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -62,33 +65,39 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; read the whole body."""
         session = self._get_session()
-        timeout = _client_timeout(request.timeout)
+        if request.timeout is self._timeout:  # nearly every request: the client's default
+            timeout = self._client_timeout
+        else:
+            timeout = _client_timeout(request.timeout)
+            self._timeout, self._client_timeout = request.timeout, timeout
         started = time.perf_counter()
         failure: tuple[type[APIConnectionError], str, str | None] | None = None
         data: Any = request.body
         # Opened per attempt: a retry streams the file again from its start. Opening is
         # cheap; aiohttp reads the chunks in its executor, off the loop.
-        with (open(data.path, "rb") if isinstance(data, FileBody)  # noqa: ASYNC230
-              else contextlib.nullcontext(data)) as data:
-            try:
-                async with session.request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,  # aiohttp copies them into its own multidict
-                    data=data,
-                    allow_redirects=False,
-                    timeout=timeout,
-                    raise_for_status=False,  # a borrowed session may say otherwise
-                ) as resp:
-                    body = await resp.read()
-                    headers = {k.lower(): v for k, v in resp.headers.items()}
-                    status = resp.status
-            except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-                failure = (APITimeoutError, _describe(exc, request) or "the request timed out",
-                           "timed out")
-            except aiohttp.ClientError as exc:
-                failure = (APIConnectionError,
-                           _describe(exc, request) or "the connection failed", _reason(exc))
+        file = open(data.path, "rb") if isinstance(data, FileBody) else None  # noqa: ASYNC230, SIM115
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                headers=request.headers,  # aiohttp copies them into its own multidict
+                data=data if file is None else file,
+                allow_redirects=False,
+                timeout=timeout,
+                raise_for_status=False,  # a borrowed session may say otherwise
+            ) as resp:
+                body = await resp.read()
+                headers = {k.lower(): v for k, v in resp.headers.items()}
+                status = resp.status
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            failure = (APITimeoutError, _describe(exc, request) or "the request timed out",
+                       "timed out")
+        except aiohttp.ClientError as exc:
+            failure = (APIConnectionError,
+                       _describe(exc, request) or "the connection failed", _reason(exc))
+        finally:
+            if file is not None:
+                file.close()
         if failure is not None:
             # Raised outside the except block on purpose: aiohttp's exceptions can
             # hold request headers (the key), so none may become __context__.
