@@ -100,6 +100,8 @@ class ClientConfig:
     post_poll: PostPollPolicy = attrs.field(factory=PostPollPolicy)
     #: The headers every API request starts with, made once here rather than per request.
     _base_headers: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False)
+    #: What must never be shown: the key (read on every decode: made once, here).
+    secrets: tuple[str, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         base = {"Accept": "application/json", "User-Agent": self.user_agent}
@@ -110,11 +112,7 @@ class ClientConfig:
         if self.organization is not None:
             base["X-Layers-Organization"] = self.organization
         object.__setattr__(self, "_base_headers", base)  # frozen: set once, at construction
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """What must never be shown: the key."""
-        return (self.api_key,)
+        object.__setattr__(self, "secrets", (self.api_key,))
 
     @classmethod
     def resolve(

@@ -67,14 +67,18 @@ class JobState:
 
     __slots__ = ("__weakref__", "driving", "etag", "event", "id", "inflight", "kind",
                  "last_sent", "next_at", "observations", "pipeline", "request", "snapshot",
-                 "stats", "track", "version", "waker", "watchers")
+                 "stats", "terminal", "track", "version", "waker", "watchers")
 
     def __init__(self, job_id: str, kind: str | None, pipeline: Pipeline) -> None:
         self.id = job_id
         self.kind = kind
         #: Polls go out through this pipeline (the organization the job belongs to).
         self.pipeline = pipeline
+        #: The latest snapshot; set through :meth:`show`, which keeps ``terminal`` with it.
         self.snapshot: JobSnapshot | None = None
+        #: Whether a terminal snapshot was seen (read on every turn of every waiter: a
+        #: plain attribute, not a property over the snapshot's status).
+        self.terminal = False
         self.etag: str | None = None
         self.observations = 0          # envelopes seen so far: the backoff's step
         self.track: Track | None = None  # what was seen of its progress, for the policy
@@ -96,9 +100,10 @@ class JobState:
         #: Whoever drives many jobs at once (``wait_all``) and must hear of every change.
         self.watchers: list[Watcher] | None = None
 
-    @property
-    def terminal(self) -> bool:
-        return self.snapshot is not None and self.snapshot.terminal
+    def show(self, snapshot: JobSnapshot) -> None:
+        """Make ``snapshot`` the latest one (it does not signal: see :meth:`signal`)."""
+        self.snapshot = snapshot
+        self.terminal = snapshot.terminal
 
     def changed(self) -> anyio.Event:
         """The event set at the next change (or driver hand-over)."""

@@ -117,12 +117,17 @@ class Sweep:
                 self._indices[state] = [index]
                 self._drivers[state] = job._driver
         self._queue = deque(self._indices)   # states not yet admitted, in the order given
+        # Heap entries name a job by its place in ``_states``: a tuple of numbers only is
+        # dropped from the garbage collector's watch at its first collection (one is made
+        # per poll of every job, and most live long enough to reach the oldest generation).
+        self._states = list(self._indices)
+        self._slots = {state: slot for slot, state in enumerate(self._states)}
         self._limit = limit if limit is not None else len(self._queue)
         self._active: set[JobState] = set()  # admitted and not yet reported
         self._mine: set[JobState] = set()    # driven by this sweep (state.driving is ours)
         self._busy: set[JobState] = set()    # a worker is polling it right now
         self._due: dict[JobState, float] = {}  # when its live heap entry is due
-        self._heap: list[tuple[float, int, JobState]] = []
+        self._heap: list[tuple[float, int, int]] = []  # (due, seq, slot)
         self._seq = 0
         self._final = False                  # the last round at the deadline
         self._late: set[JobState] = set()    # looked at in that round: still running
@@ -216,7 +221,8 @@ class Sweep:
         heap, due = self._heap, self._due
         now = asyncio.get_running_loop().time()
         while heap and heap[0][0] <= now:
-            at, _, state = heappop(heap)
+            at, _, slot = heappop(heap)
+            state = self._states[slot]
             if due.get(state) != at:
                 continue  # a stale entry: the job was rescheduled or is done
             del due[state]
@@ -235,7 +241,7 @@ class Sweep:
             return
         self._due[state] = at
         self._seq += 1
-        heappush(self._heap, (at, self._seq, state))
+        heappush(self._heap, (at, self._seq, self._slots[state]))
         if self._idle:
             self._kick()
 

@@ -209,15 +209,17 @@ class Pacer:
                 raise
         else:
             bucket.inflight += 1
+        delay = bucket.reserve(_now())
+        if delay == 0.0:
+            return  # the common case: a slot now, and no coroutine made to say so
         try:
-            await self._wait_for_slot(name, bucket)
+            await self._wait_for_slot(name, bucket, delay)
         except BaseException:
             self.finish(name)
             raise
 
-    async def _wait_for_slot(self, name: str, bucket: _Bucket) -> None:
-        """Take a slot of ``bucket`` and sleep until it comes (longer if slots move)."""
-        delay = bucket.reserve(_now())
+    async def _wait_for_slot(self, name: str, bucket: _Bucket, delay: float) -> None:
+        """Sleep ``delay`` until the slot taken of ``bucket`` comes (longer if slots move)."""
         while delay > 0:
             self.waited[name] += delay
             generation, shift = bucket.generation, bucket.shift

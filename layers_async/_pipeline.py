@@ -78,7 +78,8 @@ class Pipeline:
         overrides the policy's count for this request.
         """
         connection = self.connection
-        connection.check_open()
+        if connection.state is ConnectionState.CLOSED:
+            connection.check_open()  # raises
         policy = self.config.retry
         pacer = connection.pacer if request.endpoint_class != "external" else None
         attempt = 0

@@ -84,9 +84,9 @@ class JobScheduler:
         if state.snapshot is None:
             state.observations = int(data.get("n", 0))
             if data.get("status") is not None:
-                state.snapshot = JobSnapshot(id=job_id, kind=data.get("kind"),
-                                             status=data["status"], stage=data.get("stage"),
-                                             progress=data.get("progress"))
+                state.show(JobSnapshot(id=job_id, kind=data.get("kind"),
+                                       status=data["status"], stage=data.get("stage"),
+                                       progress=data.get("progress")))
                 state.etag = data.get("etag")
         return Job(self, state)
 
@@ -157,10 +157,10 @@ class JobScheduler:
             else:  # in place: one track per job, not one per poll
                 track.advance(now, progress, current.stage)
             if stats is not None:
-                if current.status == JobStatus.COMPLETED:
-                    stats.completed(current.stage)
-                elif not current.terminal:
+                if not state.terminal:
                     stats.seen(current.stage, current.progress)
+                elif current.status == JobStatus.COMPLETED:
+                    stats.completed(current.stage)
         policy = state.pipeline.config.poll
         delay = policy.next_delay(state.observations, state.track, stats, self._random.random)
         # From when the last poll went out: every scheduled gap is inside [initial, maximum].
@@ -170,7 +170,8 @@ class JobScheduler:
 
     def _publish(self, state: JobState, snapshot: JobSnapshot) -> None:
         current = state.snapshot
-        if current is not None and current.terminal:
+        if state.terminal:
+            assert current is not None
             if snapshot.status != current.status:
                 logger.warning("job %s went from terminal %r to %r; keeping %r", state.id,
                                str(current.status), str(snapshot.status), str(current.status))
@@ -179,7 +180,7 @@ class JobScheduler:
                 and snapshot.progress < current.progress:
             snapshot = attrs.evolve(snapshot, progress=current.progress)
         if snapshot != current:
-            state.snapshot = snapshot
+            state.show(snapshot)
             state.version += 1
             state.signal()
 

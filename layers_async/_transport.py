@@ -64,7 +64,7 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request`` without following redirects; read the whole body."""
-        session = self._get_session()
+        session = self._session or self._get_session()
         if request.timeout is self._timeout:  # nearly every request: the client's default
             timeout = self._client_timeout
         else:
@@ -87,7 +87,8 @@ class AiohttpTransport:
                 raise_for_status=False,  # a borrowed session may say otherwise
             ) as resp:
                 body = await resp.read()
-                headers = {k.lower(): v for k, v in resp.headers.items()}
+                raw = resp.headers
+                headers = dict(zip(map(str.lower, raw.keys()), raw.values(), strict=True))
                 status = resp.status
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             failure = (APITimeoutError, _describe(exc, request) or "the request timed out",

@@ -62,8 +62,21 @@ def test_repr_never_shows_the_key() -> None:
     """Neither the config, the client nor a built request shows the key."""
     client = AsyncLayers(api_key=KEY)
     request = client.build("GET", "/v1/whoami")
-    for text in (repr(client.config), repr(client), repr(request), str(request)):
+    polled = request.with_header("If-None-Match", '"v1"')  # how a job's polls are made
+    for text in (repr(client.config), repr(client), repr(request), str(request), repr(polled)):
         assert KEY not in text
+    assert (KEY,) == client.config.secrets
+
+
+def test_with_header_adds_one_header_and_leaves_the_request_as_it_was() -> None:
+    """A poll's conditional request: the same request plus If-None-Match."""
+    request = ClientConfig.resolve(api_key=KEY).build_request("GET", "/v1/jobs/job_1")
+    polled = request.with_header("If-None-Match", '"v1"')
+    assert '"v1"' == polled.headers["If-None-Match"]
+    assert "If-None-Match" not in request.headers
+    assert {**request.headers, "If-None-Match": '"v1"'} == dict(polled.headers)
+    assert (request.method, request.url, request.path, request.timeout, request.endpoint_class) \
+        == (polled.method, polled.url, polled.path, polled.timeout, polled.endpoint_class)
 
 
 def test_default_headers_bearer_and_user_agent() -> None:

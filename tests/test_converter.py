@@ -202,6 +202,20 @@ def test_unknown_enum_values_and_fields_are_tolerated() -> None:
     assert not snapshot.terminal
 
 
+def test_optional_plain_fields_coerce_as_cattrs_does() -> None:
+    """An int where a float is due becomes a float, a number where a str is due a str; a
+    value already of the type is kept as it is, and a value that can't convert is an error."""
+    snapshot = structure({"jobId": "job_1", "progress": 1, "stage": 3, "projectId": None},
+                         JobSnapshot)
+    assert 1.0 == snapshot.progress
+    assert float is type(snapshot.progress)
+    assert "3" == snapshot.stage
+    assert snapshot.project_id is None
+    with pytest.raises(DecodeError) as caught:
+        structure({"jobId": "job_1", "progress": "most of it"}, JobSnapshot)
+    assert "$.progress" == caught.value.path
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

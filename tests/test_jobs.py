@@ -229,8 +229,11 @@ async def test_cancelling_the_waiter_stops_polling_and_leaves_no_task() -> None:
 
 async def test_a_429_on_a_poll_pauses_all_polling_for_its_retry_after() -> None:
     """One 429 pauses every job's polls for Retry-After instead of per-job retries."""
-    async with FakeLayers(time_scale=SCALE, tier="partner") as fake, fake.client() as layers:
-        jobs = [layers.jobs.attach(fake.create_job(duration=200)) for _ in range(10)]
+    # At 1/100 time, not 1/1000: the other first polls' next ones fall due 5 API s after
+    # them, and the client must have read the 429 by then; 5 ms of wall time is less than
+    # one garbage collection of a process that has run the suite up to here.
+    async with FakeLayers(time_scale=100, tier="partner") as fake, fake.client() as layers:
+        jobs = [layers.jobs.attach(fake.create_job(duration=60)) for _ in range(10)]
         fake.faults.add(status=429, retry_after=20, times=1, route="GET /v1/jobs/{jobId}")
         await layers.jobs.wait_all(jobs)
     polls = [e for e in fake.journal if e.method == "GET" and e.path.startswith("/v1/jobs/")]
@@ -756,3 +759,48 @@ async def test_as_completed_with_a_limit_admits_jobs_as_others_finish() -> None:
     # polling spans (first poll to last) hold that moment.
     for start in first_poll.values():
         assert sum(first_poll[p] <= start <= last_poll[p] for p in first_poll) <= 2
+
+
+async def test_lone_waiters_never_have_more_polls_in_flight_than_the_limit() -> None:
+    """40 jobs each waited by its own task: at most max_concurrent_polls GETs at once."""
+    import json
+
+    from layers_async import MockTransport, Request, Response
+
+    in_flight, peak, polls = 0, 0, Counter[str]()
+
+    async def answer(request: Request) -> Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await anyio.lowlevel.checkpoint()  # let the other waiters send theirs
+            await anyio.lowlevel.checkpoint()
+        finally:
+            in_flight -= 1
+        job_id = request.path.rsplit("/", 1)[1]
+        polls[job_id] += 1
+        done = polls[job_id] >= 3
+        body = {"jobId": job_id, "kind": "ingest_github",
+                "status": "completed" if done else "running",
+                "progress": 1.0 if done else polls[job_id] / 3,
+                "result": {"prNumber": 7} if done else None}
+        return Response(status=200, headers={"etag": f'"{polls[job_id]}"'},
+                        body=json.dumps(body).encode())
+
+    async with AsyncLayers(api_key="lp_test_" + "k" * 32, transport=MockTransport(answer),
+                           poll=PollPolicy().scaled(1 / 10_000),
+                           max_concurrent_polls=4) as layers:
+        jobs = [layers.jobs.attach(f"job_{i:04d}") for i in range(40)]
+        results: list[Any] = []
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(_collect, job, results)
+    assert 40 == len(results)
+    assert all(isinstance(r, IngestGithubResult) and r.pr_number == 7 for r in results)
+    assert 4 == peak  # the limit was reached, and never passed
+    assert 120 == sum(polls.values())
+
+
+async def _collect(job: Job[Any], into: list[Any]) -> None:
+    into.append(await job.wait())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import attrs
 import pytest
 
 from layers_async import PollPolicy
@@ -178,3 +179,20 @@ def test_due_without_a_grid_or_with_no_tick_inside_the_bounds_is_unmoved() -> No
 def test_scaled_scales_the_grid_too() -> None:
     """A policy scaled for a test keeps its grid in proportion."""
     assert 0.001 == pytest.approx(PollPolicy().scaled(1 / 1000).coalesce)
+
+
+def test_advance_moves_a_track_in_place_as_observe_does_by_value() -> None:
+    """The scheduler's in-place step and the value step agree; observe leaves its input."""
+    rng = random.Random(7)
+    stages = ["cloning", "analyzing", "opening_pr"]
+    kept = Track.start(0.0, 0.0, "cloning")
+    moved = Track.start(0.0, 0.0, "cloning")
+    for i in range(1, 200):
+        look = (float(i), rng.choice([rng.random(), None]), rng.choice(stages))
+        before = kept
+        snapshot = attrs.asdict(before)
+        kept = kept.observe(*look)
+        moved.advance(*look)
+        assert snapshot == attrs.asdict(before)  # the value it came from is unchanged
+        assert attrs.asdict(kept) == attrs.asdict(moved)
+    assert moved.last_at == 199.0
