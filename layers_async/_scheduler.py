@@ -195,22 +195,29 @@ class JobScheduler:
         while not state.terminal:
             joined = state.inflight
             if joined is not None:
+                if joined is _OWNED:  # the first to join makes what the others wait on
+                    joined = state.inflight = Poll()
                 await joined.wait()
                 if joined.error is not None:
                     raise joined.error
                 if joined.finished:
                     return
                 continue  # the owner was cancelled: poll again, maybe as the owner
-            current = state.inflight = Poll()
+            # Most polls have no joiner: the owner only marks the poll as in flight.
+            state.inflight = _OWNED
+            finished, error = False, None
             try:
                 await self._poll_now(state, scheduled)
-                current.finished = True
+                finished = True
             except Exception as exc:
-                current.error = exc
+                error = exc
                 raise
             finally:
+                joined = state.inflight
                 state.inflight = None
-                current.end()
+                if joined is not None and joined is not _OWNED:
+                    joined.finished, joined.error = finished, error
+                    joined.end()
             return
 
     async def _poll_now(self, state: JobState, scheduled: bool) -> None:
@@ -358,6 +365,10 @@ class JobScheduler:
             return CancelResult(job_id=job_id, accepted=False, reason="JOB_CANCEL_UNAVAILABLE",
                                 stage=stage if isinstance(stage, str) else None)
         return decode(response, CancelResult, secrets=request.secrets)
+
+
+#: ``JobState.inflight`` of a poll no one has joined yet (never waited on itself).
+_OWNED = Poll()
 
 
 def _now() -> float:

@@ -804,3 +804,87 @@ async def test_lone_waiters_never_have_more_polls_in_flight_than_the_limit() -> 
 
 async def _collect(job: Job[Any], into: list[Any]) -> None:
     into.append(await job.wait())
+
+
+def _envelope(job_id: str, progress: float) -> Any:
+    import json
+
+    from layers_async import Response
+
+    body = {"jobId": job_id, "kind": "ingest_github", "status": "running", "progress": progress}
+    return Response(status=200, headers={}, body=json.dumps(body).encode())
+
+
+async def test_refreshes_at_once_share_one_request_and_its_snapshot() -> None:
+    """A second refresh() while one is in flight joins it: one GET, the same snapshot."""
+    from layers_async import MockTransport, Request
+
+    gate, sent = anyio.Event(), []
+
+    async def answer(request: Request) -> Any:
+        sent.append(request)
+        await gate.wait()
+        return _envelope("job_1", 0.5)
+
+    async with AsyncLayers(api_key="lp_test_" + "k" * 32,
+                           transport=MockTransport(answer)) as layers:
+        job = layers.jobs.attach("job_1")
+        seen: list[JobSnapshot] = []
+
+        async def refresh() -> None:
+            seen.append(await job.refresh())
+
+        with anyio.fail_after(10):  # a joiner left waiting would hang: fail instead
+            async with anyio.create_task_group() as group:
+                group.start_soon(refresh)
+                group.start_soon(refresh)
+                while not sent:
+                    await anyio.lowlevel.checkpoint()
+                for _ in range(5):  # both are waiting now: one on the server, one on it
+                    await anyio.lowlevel.checkpoint()
+                gate.set()
+        assert 1 == len(sent)
+        assert 2 == len(seen)
+        assert seen[0] is seen[1]
+        assert job._state.inflight is None
+
+
+async def test_a_joiner_polls_itself_when_the_owner_is_cancelled_mid_poll() -> None:
+    """The owner's refresh is cancelled with its GET in flight: the one that joined it
+    sends its own GET and gets the snapshot; nothing is left marked in flight."""
+    from layers_async import MockTransport, Request
+
+    sent: list[Request] = []
+
+    async def answer(request: Request) -> Any:
+        sent.append(request)
+        if len(sent) == 1:
+            await anyio.sleep_forever()  # the owner's GET never answers
+        return _envelope("job_1", 0.25)
+
+    async with AsyncLayers(api_key="lp_test_" + "k" * 32,
+                           transport=MockTransport(answer)) as layers:
+        job = layers.jobs.attach("job_1")
+        owner_scope = anyio.CancelScope()
+        joined: list[JobSnapshot] = []
+
+        async def owner() -> None:
+            with owner_scope:
+                await job.refresh()
+
+        async def joiner() -> None:
+            joined.append(await job.refresh())
+
+        with anyio.fail_after(10):  # a joiner left waiting would hang: fail instead
+            async with anyio.create_task_group() as group:
+                group.start_soon(owner)
+                while not sent:
+                    await anyio.lowlevel.checkpoint()
+                group.start_soon(joiner)
+                for _ in range(5):
+                    await anyio.lowlevel.checkpoint()
+                assert 1 == len(sent)  # the joiner waits on the owner's GET, sends none
+                owner_scope.cancel()
+        assert 2 == len(sent)
+        assert [0.25] == [s.progress for s in joined]
+        assert job._state.inflight is None
