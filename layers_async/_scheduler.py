@@ -170,8 +170,7 @@ class JobScheduler:
 
     def _publish(self, state: JobState, snapshot: JobSnapshot) -> None:
         current = state.snapshot
-        if state.terminal:
-            assert current is not None
+        if state.terminal and current is not None:
             if snapshot.status != current.status:
                 logger.warning("job %s went from terminal %r to %r; keeping %r", state.id,
                                str(current.status), str(snapshot.status), str(current.status))
