@@ -121,8 +121,11 @@ class JobState:
             waker.set_result(None)
         watchers = self.watchers
         if watchers:
-            for watcher in tuple(watchers):
-                watcher.changed(self)
+            if len(watchers) == 1:  # nearly always (one wait_all), and no copy to make
+                watchers[0].changed(self)
+            else:
+                for watcher in tuple(watchers):
+                    watcher.changed(self)
 
 
 class Watcher(Protocol):

@@ -1,8 +1,8 @@
 """Waiting on many jobs at once: ``jobs.wait_all`` and ``jobs.as_completed``.
 
 Both run a :class:`Sweep`: a few worker tasks (as many as polls may be in flight)
-poll every job from one heap ordered by when each job's next poll is due, instead
-of one waiting task per job. Thousands of jobs then cost a heap entry each, not a
+poll every job from one schedule ordered by when each job's next poll is due, instead
+of one waiting task per job. Thousands of jobs then cost a schedule entry each, not a
 task, a timer and a chain of coroutines, and every poll is a worker's next turn
 rather than a sleeping task woken up. The cadence is the one ``job.wait()``
 follows: the scheduler's policy sets each job's next poll (``JobState.next_at``).
@@ -117,18 +117,17 @@ class Sweep:
                 self._indices[state] = [index]
                 self._drivers[state] = job._driver
         self._queue = deque(self._indices)   # states not yet admitted, in the order given
-        # Heap entries name a job by its place in ``_states``: a tuple of numbers only is
-        # dropped from the garbage collector's watch at its first collection (one is made
-        # per poll of every job, and most live long enough to reach the oldest generation).
-        self._states = list(self._indices)
-        self._slots = {state: slot for slot, state in enumerate(self._states)}
         self._limit = limit if limit is not None else len(self._queue)
         self._active: set[JobState] = set()  # admitted and not yet reported
         self._mine: set[JobState] = set()    # driven by this sweep (state.driving is ours)
         self._busy: set[JobState] = set()    # a worker is polling it right now
-        self._due: dict[JobState, float] = {}  # when its live heap entry is due
-        self._heap: list[tuple[float, int, int]] = []  # (due, seq, slot)
-        self._seq = 0
+        self._due: dict[JobState, float] = {}  # when its live entry is due
+        # Jobs are filed by due time: a heap of the distinct due times, and the jobs due at
+        # each. Polls fall due on the policy's grid, so thousands of jobs share a few dozen
+        # times: taking and filing a job is a deque operation, not a sift through a heap of
+        # thousands (and no entry object is left per poll for the collector to walk).
+        self._times: list[float] = []        # heap of the due times that have jobs filed
+        self._filed: dict[float, deque[JobState]] = {}  # due time -> jobs, first filed first
         self._final = False                  # the last round at the deadline
         self._late: set[JobState] = set()    # looked at in that round: still running
         self._idle: list[asyncio.Future[None]] = []  # wakers of the idle workers
@@ -218,11 +217,16 @@ class Sweep:
 
     def _take(self) -> JobState | None:
         """The next job whose poll is due, or None."""
-        heap, due = self._heap, self._due
+        times, filed, due = self._times, self._filed, self._due
         now = asyncio.get_running_loop().time()
-        while heap and heap[0][0] <= now:
-            at, _, slot = heappop(heap)
-            state = self._states[slot]
+        while times and times[0] <= now:
+            at = times[0]
+            jobs = filed[at]
+            if not jobs:  # every job filed for ``at`` is taken: on to the next time
+                heappop(times)
+                del filed[at]
+                continue
+            state = jobs.popleft()
             if due.get(state) != at:
                 continue  # a stale entry: the job was rescheduled or is done
             del due[state]
@@ -236,23 +240,28 @@ class Sweep:
 
     def _schedule(self, state: JobState, at: float) -> None:
         """Poll ``state`` at loop time ``at`` (unless an earlier poll is already set)."""
-        current = self._due.get(state)
+        due = self._due
+        current = due.get(state)
         if current is not None and current <= at:
             return
-        self._due[state] = at
-        self._seq += 1
-        heappush(self._heap, (at, self._seq, self._slots[state]))
+        due[state] = at
+        jobs = self._filed.get(at)
+        if jobs is None:
+            self._filed[at] = deque((state,))
+            heappush(self._times, at)
+        else:
+            jobs.append(state)
         if self._idle:
             self._kick()
 
     def _kick(self) -> None:
-        """See that an idle worker wakes when the first entry of the heap is due: now,
-        or by the one timer of the sweep. Each worker woken that finds a poll due wakes
-        the next, so a tick with k polls due wakes k workers, not every idle one."""
-        heap = self._heap
-        if not self._idle or not heap:
+        """See that an idle worker wakes when the first job filed is due: now, or by the
+        one timer of the sweep. Each worker woken that finds a poll due wakes the next, so
+        a tick with k polls due wakes k workers, not every idle one."""
+        times = self._times
+        if not self._idle or not times:
             return
-        at = heap[0][0]
+        at = times[0]
         loop = asyncio.get_running_loop()
         if at <= loop.time():
             self._wake_one()

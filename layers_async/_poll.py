@@ -156,28 +156,35 @@ class PollPolicy:
                  stats: KindStats | None) -> tuple[float, float, bool] | None:
         """(seconds left, how unsure, precise?) from the last poll; None when the
         snapshots say nothing useful (no progress, a stall, too few looks)."""
-        if track is None or track.last_at <= track.first_at or track.unchanged >= 2:
+        if track is None:
             return None
-        moved = track.last_progress - track.first_progress
-        if not 0 < track.last_progress < 1 or moved <= 0:
+        last_at, last = track.last_at, track.last_progress
+        if last_at <= track.first_at or track.unchanged >= 2:
             return None
-        average = moved / (track.last_at - track.first_at)
-        in_stage = track.last_progress - track.stage_progress
-        stage_rate = (in_stage / (track.last_at - track.stage_at)
-                      if in_stage > 0 and track.last_at > track.stage_at else None)
-        final = stats.final_stage if stats is not None else None
-        top = (stats.tops.get(track.stage)
-               if stats is not None and track.stage is not None else None)
-        if stage_rate is not None and track.stage == final:
+        moved = last - track.first_progress
+        if not 0 < last < 1 or moved <= 0:
+            return None
+        average = moved / (last_at - track.first_at)
+        in_stage = last - track.stage_progress
+        stage_at = track.stage_at
+        stage_rate = in_stage / (last_at - stage_at) if in_stage > 0 and last_at > stage_at \
+            else None
+        stage = track.stage
+        if stats is None:
+            final = top = None
+        else:
+            final = stats.final_stage
+            top = stats.tops.get(stage) if stage is not None else None
+        if stage_rate is not None and stage == final:
             # The last stage: its own rate says when the job ends (progress is floored
             # to whole percent, so the end is up to one step later than it looks).
-            remaining = (1.0 - track.last_progress) / stage_rate
+            remaining = (1.0 - last) / stage_rate
             return remaining + 0.005 / stage_rate, 0.1 * remaining, True
         if stage_rate is not None and top is not None and final is not None:
-            end = min(1.0, max(top + 0.01, track.last_progress))
+            end = min(1.0, max(top + 0.01, last))
             later = (1.0 - end) / average
-            return (end - track.last_progress) / stage_rate + later, self.spread * later, False
-        remaining = (1.0 - track.last_progress) / average
+            return (end - last) / stage_rate + later, self.spread * later, False
+        remaining = (1.0 - last) / average
         return remaining, self.spread * remaining, False
 
 

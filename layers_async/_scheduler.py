@@ -27,7 +27,7 @@ import attrs
 
 from ._converter import decode, structure
 from ._errors import ConflictError, JobCanceledError, JobFailedError, RateLimitError
-from ._http import Request, Timeout, segment
+from ._http import Request, Response, Timeout, segment
 from ._job import Job, JobState, Poll, decode_token
 from ._operations import JOBS_CANCEL, JOBS_GET, RESULT_TYPES
 from ._pipeline import Pipeline
@@ -52,6 +52,7 @@ class JobScheduler:
         self._limiter: anyio.Semaphore | None = None
         self._paused_until = -math.inf
         self._random = random.Random()
+        self._rand = self._random.random
         #: What jobs of each known kind taught the poll policy (kinds of the table only).
         self._stats: dict[str, KindStats] = {}
         #: Polls sent (HTTP requests to GET /v1/jobs/{id}), for tests and benchmarks.
@@ -147,22 +148,24 @@ class JobScheduler:
         if snapshot is not None:
             self._publish(state, snapshot)
         current = state.snapshot
-        stats = self._stats_of(state)
+        stats = state.stats
+        if stats is None:
+            stats = self._stats_of(state)
+        track = state.track
         if current is not None:
-            progress = None if snapshot is None else current.progress
-            track = state.track
+            stage = current.stage
             if track is None:
-                state.track = Track.start(now, 0.0 if started else current.progress,
-                                          current.stage)
+                track = state.track = Track.start(now, 0.0 if started else current.progress,
+                                                  stage)
             else:  # in place: one track per job, not one per poll
-                track.advance(now, progress, current.stage)
+                track.advance(now, None if snapshot is None else current.progress, stage)
             if stats is not None:
                 if not state.terminal:
-                    stats.seen(current.stage, current.progress)
+                    stats.seen(stage, current.progress)
                 elif current.status == JobStatus.COMPLETED:
-                    stats.completed(current.stage)
+                    stats.completed(stage)
         policy = state.pipeline.config.poll
-        delay = policy.next_delay(state.observations, state.track, stats, self._random.random)
+        delay = policy.next_delay(state.observations, track, stats, self._rand)
         # From when the last poll went out: every scheduled gap is inside [initial, maximum].
         anchor = state.last_sent if state.last_sent > -math.inf else now
         state.next_at = policy.due(anchor, delay)
@@ -178,7 +181,8 @@ class JobScheduler:
         if current is not None and current.progress is not None and snapshot.progress is not None \
                 and snapshot.progress < current.progress:
             snapshot = attrs.evolve(snapshot, progress=current.progress)
-        if snapshot != current:
+        # Most polls bring new progress: that settles it without comparing every field.
+        if current is None or snapshot.progress != current.progress or snapshot != current:
             state.show(snapshot)
             state.version += 1
             state.signal()
@@ -190,6 +194,9 @@ class JobScheduler:
         again, and if the owner was cancelled the joiner polls itself. A
         ``scheduled`` poll (a waiter's, not a ``refresh()``) never goes out sooner
         than the policy's ``initial`` after the previous one.
+
+        One coroutine does the whole poll (joining, the limiter, the 429 pause, the
+        send): at scale every coroutine on this path is made tens of thousands of times.
         """
         while not state.terminal:
             joined = state.inflight
@@ -206,7 +213,37 @@ class JobScheduler:
             state.inflight = _OWNED
             finished, error = False, None
             try:
-                await self._poll_now(state, scheduled)
+                pipeline = state.pipeline
+                limiter = self._limiter or self._make_limiter()
+                base = state.request or self._poll_request(state)
+                while True:
+                    earliest = self._paused_until
+                    if scheduled:  # e.g. after a driver was cancelled with its poll in flight
+                        earliest = max(earliest, state.last_sent + pipeline.config.poll.initial)
+                    now = _now()
+                    if now < earliest:
+                        await anyio.sleep(earliest - now)
+                        now = _now()
+                    etag = state.etag
+                    request = (base if etag is None or state.snapshot is None
+                               else base.with_header("If-None-Match", etag))
+                    # A free slot is taken without a trip through the event loop (``async
+                    # with`` would add four calls per poll, and a CapacityLimiter a yield).
+                    try:
+                        limiter.acquire_nowait()
+                    except anyio.WouldBlock:
+                        await limiter.acquire()
+                        now = _now()
+                    try:
+                        self.polls_sent += 1
+                        state.last_sent = now
+                        response = await pipeline.send(request, retry_rate_limits=False)
+                        break
+                    except RateLimitError as exc:
+                        self._pause(pipeline, exc)
+                    finally:
+                        limiter.release()
+                self._take(state, response)
                 finished = True
             except Exception as exc:
                 error = exc
@@ -219,57 +256,39 @@ class JobScheduler:
                     joined.end()
             return
 
-    async def _poll_now(self, state: JobState, scheduled: bool) -> None:
-        pipeline = state.pipeline
-        limiter = self._limiter
-        if limiter is None:
-            limiter = self._limiter = anyio.Semaphore(self._max_polls)
-        base = state.request
-        if base is None:
-            path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
-            base = state.request = pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
-        while True:
-            now = _now()
-            earliest = self._paused_until
-            if scheduled:  # e.g. after a driver was cancelled with its poll in flight
-                earliest = max(earliest, state.last_sent + pipeline.config.poll.initial)
-            if now < earliest:
-                await anyio.sleep(earliest - now)
-            etag = state.etag
-            request = (base if etag is None or state.snapshot is None
-                       else base.with_header("If-None-Match", etag))
-            # A free slot is taken without a trip through the event loop (``async with``
-            # would add four calls per poll, and a CapacityLimiter a yield): at scale,
-            # every call on this path is paid tens of thousands of times.
-            try:
-                limiter.acquire_nowait()
-            except anyio.WouldBlock:
-                await limiter.acquire()
-            try:
-                self.polls_sent += 1
-                state.last_sent = _now()
-                response = await pipeline.send(request, retry_rate_limits=False)
-            except RateLimitError as exc:
-                # One pause for every job of this client, not one retry per job; never
-                # shorter than a poll delay (a Retry-After of 0 must not become a busy loop)
-                # and never longer than the retry policy accepts.
-                retry = pipeline.config.retry
-                if exc.retry_after is not None and exc.retry_after > retry.max_retry_after:
-                    raise
-                wait = max((exc.retry_after or 0.0) * retry.scale, pipeline.config.poll.initial)
-                until = anyio.current_time() + wait
-                self._paused_until = max(self._paused_until, until)
-                logger.warning("job polling paused %.3f s after a 429 (request id %s)",
-                               self._paused_until - anyio.current_time(), exc.request_id)
-                continue
-            finally:
-                limiter.release()
-            break
+    def _make_limiter(self) -> anyio.Semaphore:
+        self._limiter = anyio.Semaphore(self._max_polls)
+        return self._limiter
+
+    @staticmethod
+    def _poll_request(state: JobState) -> Request:
+        """``GET /v1/jobs/{id}`` of ``state``, made once per job."""
+        path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
+        state.request = state.pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
+        return state.request
+
+    def _pause(self, pipeline: Pipeline, exc: RateLimitError) -> None:
+        """Pause every poll of this client after a 429 (or raise it: too long a pause).
+
+        One pause for every job, not one retry per job; never shorter than a poll delay
+        (a Retry-After of 0 must not become a busy loop) and never longer than the retry
+        policy accepts.
+        """
+        retry = pipeline.config.retry
+        if exc.retry_after is not None and exc.retry_after > retry.max_retry_after:
+            raise exc
+        wait = max((exc.retry_after or 0.0) * retry.scale, pipeline.config.poll.initial)
+        self._paused_until = max(self._paused_until, _now() + wait)
+        logger.warning("job polling paused %.3f s after a 429 (request id %s)",
+                       self._paused_until - _now(), exc.request_id)
+
+    def _take(self, state: JobState, response: Response) -> None:
+        """Take in a poll's answer: a 304 (no news) or a new snapshot."""
         if response.status == 304:
             self._look(state, None)
             return
         # The key is the only secret a poll carries (the request's headers hold nothing else).
-        snapshot = decode(response, JobSnapshot, secrets=pipeline.config.secrets)
+        snapshot = decode(response, JobSnapshot, secrets=state.pipeline.config.secrets)
         state.etag = response.headers.get("etag")
         self._look(state, snapshot)
 
