@@ -21,7 +21,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import DecodeError
-from ._http import Response, excerpt
+from ._http import Response, excerpt, parse_json
 from ._secret import Secret
 from ._wire import wire, wire_name, wire_to_snake
 
@@ -246,7 +246,7 @@ def coerce(value: Any, cls: type[T], what: str) -> T:
 def decode_json(response: Response, *, secrets: tuple[str, ...] = ()) -> Any:
     """The body of a response parsed as JSON; a :class:`DecodeError` when it isn't."""
     try:
-        return json.loads(response.body)
+        return parse_json(response.body)
     except ValueError:
         pass
     raise DecodeError(f"{response.method} {response.path} answered {response.status} with a "

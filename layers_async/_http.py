@@ -113,7 +113,27 @@ class Response:
 
     def json(self) -> Any:
         """The body parsed as JSON (raises ``ValueError`` when it isn't)."""
-        return json.loads(self.body)
+        return parse_json(self.body)
+
+
+#: The C scanner behind ``json.loads``: parses one JSON value at an index of a str.
+_scan = json.JSONDecoder().scan_once
+_JSON_SPACE = " \t\n\r"
+
+
+def parse_json(body: bytes) -> Any:
+    """``json.loads(body)``, the same value and the same errors, with less work for the
+    usual body: UTF-8 with the value at its first character (``json.loads`` of bytes first
+    sniffs the encoding and matches whitespace with a regex on both sides). Anything else
+    (a BOM, leading whitespace, UTF-16, invalid JSON) goes to ``json.loads`` itself."""
+    try:
+        text = body.decode()
+        value, end = _scan(text, 0)
+    except (UnicodeDecodeError, StopIteration, ValueError):
+        return json.loads(body)
+    if end != len(text) and text[end:].strip(_JSON_SPACE):
+        return json.loads(body)  # raises: something follows the value
+    return value
 
 
 #: One-time secrets the API returns (keys ``lp_…``, webhook secrets ``whsec_…``): whatever

@@ -158,6 +158,17 @@ class _Bucket:
             wait = self.until - now
         return wait if wait > _EPSILON else 0.0
 
+    def take_free(self, now: float) -> bool:
+        """Take the next slot if it is free now (as :meth:`reserve` would with no wait);
+        take nothing otherwise."""
+        tat = self.tat
+        if tat < now:
+            tat = now
+        if tat - self.tolerance - now > _EPSILON or self.until - now > _EPSILON:
+            return False
+        self.tat = tat + self.interval
+        return True
+
     def defer(self, released: float, target: float) -> None:
         """Move every slot later so the released requests' view reaches ``target``."""
         delta = target - released
@@ -185,6 +196,21 @@ class Pacer:
         """Take the next slot of ``name``'s bucket; return how long to wait for it (pure)."""
         bucket = self._buckets.get(name)
         return 0.0 if bucket is None else bucket.reserve(now)
+
+    def try_acquire(self, name: str) -> bool:
+        """Let a request of class ``name`` go out now if :meth:`acquire` would not wait
+        (True), or take nothing (False: then ``await acquire(name)``). The common case costs
+        a call, not a coroutine."""
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            return True
+        if not bucket.heard or (bucket.shared and bucket.inflight >= bucket.window
+                                and bucket.interval):
+            return False
+        if not bucket.take_free(_now()):
+            return False
+        bucket.inflight += 1
+        return True
 
     async def acquire(self, name: str) -> None:
         """Wait until a request of class ``name`` may go out."""

@@ -85,7 +85,7 @@ class Pipeline:
         attempt = 0
         while True:
             attempt += 1
-            if pacer is not None:
+            if pacer is not None and not pacer.try_acquire(request.endpoint_class):
                 await pacer.acquire(request.endpoint_class)
             error: APIConnectionError | APIError
             try:

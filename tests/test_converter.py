@@ -61,6 +61,7 @@ from layers_async import (
     WhoAmI,
 )
 from layers_async._converter import decode, structure, unstructure, wire_to_snake
+from layers_async._http import parse_json
 from layers_async._operations import RESULT_TYPES
 from layers_async._pagination import decode_page
 
@@ -250,6 +251,25 @@ def test_decode_of_truncated_body_is_a_decode_error() -> None:
     assert "req_9" == info.value.request_id
     assert 200 == info.value.status
     assert "lp_test_SECRET" not in str(info.value)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a": 1}', b' {"a": 1} ', b'{"a": 1}\n', b'\t[1, 2]\r\n', b'"text"', b"12.5", b"null",
+    b"NaN", b'\xef\xbb\xbf{"bom": true}', '{"u": "\u00e9"}'.encode("utf-16"),
+    '{"u": "\u00e9"}'.encode(), b'{"a": "\\ud800"}',
+    # Not JSON: each must fail as json.loads fails.
+    b"", b" ", b"nul", b'{"a": 1} x', b'{"a": 1}{', b'{"a": 1}\x0c', b"\xff", b'{"a": 1',
+])
+def test_bodies_parse_exactly_as_json_loads_parses_them(body: bytes) -> None:
+    """The fast parse of response bodies is json.loads: the same value or a ValueError."""
+    try:
+        expected: Any = json.loads(body)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_json(body)
+        return
+    got = parse_json(body)
+    assert json.dumps(expected) == json.dumps(got)  # (NaN != NaN: compare the text)
 
 
 def test_page_item_errors_name_the_item_index() -> None:

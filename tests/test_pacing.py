@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import random
 
 import anyio
 import anyio.lowlevel
@@ -81,6 +83,27 @@ def test_penalty_after_a_429_blocks_the_class_only() -> None:
     pacer.penalize("write-light", 10.0, 0.0)
     assert 10.0 == pytest.approx(pacer.reserve("write-light", 0.0))
     assert 0.0 == pacer.reserve("read-light", 0.0)
+
+
+def test_a_free_slot_is_taken_without_waiting_exactly_when_reserve_would_not_wait() -> None:
+    """take_free (the pipeline's fast path, no coroutine) takes a slot exactly when
+    reserve would say "no wait", and leaves the bucket as reserve would; else nothing."""
+    rng = random.Random(7)
+    pacer = Pacer(Pacing(tier="standard"))
+    bucket = pacer._buckets["long-running"]
+    now, taken, refused = 0.0, 0, 0
+    for _ in range(2000):
+        now += rng.choice([0.0, 0.0, 0.0, 0.5, 3.0, 10.0])
+        if rng.random() < 0.02:
+            pacer.penalize("long-running", rng.choice([0.0, 1.0, 5.0]), now)
+        trial = copy.copy(bucket)
+        waited = trial.reserve(now)
+        before = bucket.tat
+        took = bucket.take_free(now)
+        assert took == (waited == 0.0)
+        assert bucket.tat == (trial.tat if took else before)
+        taken, refused = taken + took, refused + (not took)
+    assert taken > 100 and refused > 100  # both paths were taken
 
 
 def test_bad_pacing_settings_are_refused() -> None:
