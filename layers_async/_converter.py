@@ -13,6 +13,7 @@ import json
 import re
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, Union
 
@@ -132,6 +133,8 @@ def _make_converter() -> cattrs.Converter:
 
 
 converter = _make_converter()
+#: The structure hook of each type :func:`structure` was asked for.
+_hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 
 
 def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
@@ -140,7 +143,10 @@ def structure(data: Any, cls: type[T], *, secrets: tuple[str, ...] = ()) -> T:
     ``secrets`` are removed from the error's excerpt of ``data``.
     """
     try:
-        return converter.structure(data, cls)
+        hook = _hooks.get(cls)
+        if hook is None:  # cattrs' dispatch, once per type rather than once per call
+            hook = _hooks[cls] = converter.get_structure_hook(cls)
+        return hook(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:  # cattrs raises a family of errors; all mean "wrong shape"
         path, reason = _first_failure(exc)
         failure = (_json_path(path, cls), reason)

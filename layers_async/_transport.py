@@ -87,8 +87,7 @@ class AiohttpTransport:
                 raise_for_status=False,  # a borrowed session may say otherwise
             ) as resp:
                 body = await resp.read()
-                raw = resp.headers
-                headers = dict(zip(map(str.lower, raw.keys()), raw.values(), strict=True))
+                headers = {name.lower(): value for name, value in resp.headers.items()}
                 status = resp.status
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             failure = (APITimeoutError, _describe(exc, request) or "the request timed out",

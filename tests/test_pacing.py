@@ -103,7 +103,8 @@ def test_a_free_slot_is_taken_without_waiting_exactly_when_reserve_would_not_wai
         assert took == (waited == 0.0)
         assert bucket.tat == (trial.tat if took else before)
         taken, refused = taken + took, refused + (not took)
-    assert taken > 100 and refused > 100  # both paths were taken
+    assert taken > 100  # both paths were taken
+    assert refused > 100
 
 
 def test_bad_pacing_settings_are_refused() -> None:
