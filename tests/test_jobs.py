@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from layers_async import (
     AsyncLayers,
+    CancelResult,
     IngestAppstoreResult,
     IngestGithubResult,
     IngestWebsiteResult,
@@ -27,6 +29,8 @@ from layers_async import (
     PollPolicy,
     SdkConfig,
 )
+from layers_async._job import JobState
+from layers_async._many import Sweep
 from layers_async.testing import FakeLayers
 
 pytestmark = pytest.mark.anyio
@@ -632,6 +636,62 @@ async def test_wait_all_polls_from_a_few_workers_not_a_task_per_job() -> None:
     assert sorted(during)[len(during) // 2] <= 8 + 2
     assert max(during) < 30
     assert 500 == len({e.path for e in fake.journal if e.method == "GET"})
+
+
+class _CountingDriver:
+    """A driver with no server: each poll is noted; a job is due again at once until its
+    third poll, which finds it completed."""
+
+    poll_capacity = 1  # one worker: the order of the polls is the sweep's own
+
+    def __init__(self) -> None:
+        self.polled: list[str] = []
+
+    async def poll(self, state: JobState, *, scheduled: bool = False) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.polled.append(state.id)
+        state.last_sent = state.next_at = -math.inf  # due again now
+        if self.polled.count(state.id) == 3:
+            state.show(JobSnapshot(id=state.id, status="completed"))
+
+    # The rest of JobDriver, which a sweep never calls.
+    async def wait_change(self, state: JobState, seen: int, deadline: float | None) -> bool:
+        raise AssertionError("not used by a sweep")
+
+    def result_of(self, state: JobState) -> Any:
+        raise AssertionError("not used by a sweep")
+
+    async def cancel_job(self, state: JobState, **options: Any) -> CancelResult:
+        raise AssertionError("not used by a sweep")
+
+
+async def test_jobs_due_at_the_same_moment_are_polled_first_filed_first() -> None:
+    """The sweep files jobs by due time: jobs due at once are polled in the order they were
+    filed (round after round), each job once per round, and every job is reported once."""
+    driver = _CountingDriver()
+    states = [JobState(f"job_{i:02d}", None, None) for i in range(40)]  # type: ignore[arg-type]
+    jobs: list[Job[Any]] = [Job(driver, state) for state in states]
+    done: list[str] = []
+    sweep = Sweep(jobs, limit=None, on_done=lambda state, error: done.append(state.id))
+    assert [] == await sweep.run_for(None)
+    ids = [state.id for state in states]
+    assert ids * 3 == driver.polled
+    assert sorted(ids) == sorted(done)
+    assert 40 == len(done)
+
+
+async def test_a_limited_sweep_files_each_admitted_job_behind_those_already_due() -> None:
+    """limit=3: a job admitted when another ends is due at once, and comes after the jobs
+    already due; every job gets its polls and no more than three are waited on at once."""
+    driver = _CountingDriver()
+    states = [JobState(f"job_{i:02d}", None, None) for i in range(7)]  # type: ignore[arg-type]
+    sweep = Sweep([Job(driver, state) for state in states], limit=3,
+                  on_done=lambda state, error: None)
+    assert [] == await sweep.run_for(None)
+    ids = [state.id for state in states]
+    # Jobs 0-2 take turns; the third poll of job 0 ends it, job 3 is admitted and filed
+    # behind jobs 1 and 2 (still due); and so on. Job 6, alone at the end, has no one to wait.
+    assert ids[0:3] * 3 + ids[3:6] * 3 + ids[6:] * 3 == driver.polled
 
 
 async def test_wait_all_and_a_lone_wait_on_the_same_job_share_its_polls() -> None:
