@@ -191,10 +191,16 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+#: Characters ``quote`` never changes: an id made only of these is its own path segment.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def segment(value: str, what: str) -> str:
     """An id checked (non-empty, no slash) and quoted for use as one path segment."""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string, got {type(value).__name__}")
+    if _PLAIN_SEGMENT.fullmatch(value) and value not in (".", ".."):
+        return value  # every API id (job_..., prj_...): nothing to check further or quote
     if not value or not value.strip():
         raise ValueError(f"{what} must be a non-empty string")
     if "/" in value or value != value.strip() or value in (".", ".."):

@@ -27,7 +27,7 @@ import attrs
 
 from ._converter import decode, structure
 from ._errors import ConflictError, JobCanceledError, JobFailedError, RateLimitError
-from ._http import Request, Response, Timeout, segment
+from ._http import Request, Response, Timeout, build_url, segment
 from ._job import Job, JobState, Poll, decode_token
 from ._operations import JOBS_CANCEL, JOBS_GET, RESULT_TYPES
 from ._pipeline import Pipeline
@@ -55,6 +55,9 @@ class JobScheduler:
         self._rand = self._random.random
         #: What jobs of each known kind taught the poll policy (kinds of the table only).
         self._stats: dict[str, KindStats] = {}
+        #: The first poll request of each pipeline: the others share its headers.
+        self._poll_templates: weakref.WeakKeyDictionary[Pipeline, Request] = \
+            weakref.WeakKeyDictionary()
         #: Polls sent (HTTP requests to GET /v1/jobs/{id}), for tests and benchmarks.
         self.polls_sent = 0
 
@@ -214,8 +217,12 @@ class JobScheduler:
             finished, error = False, None
             try:
                 pipeline = state.pipeline
-                limiter = self._limiter or self._make_limiter()
-                base = state.request or self._poll_request(state)
+                limiter = self._limiter
+                if limiter is None:
+                    limiter = self._limiter = anyio.Semaphore(self._max_polls)
+                base = state.request
+                if base is None:
+                    base = state.request = self._poll_request(state)
                 while True:
                     earliest = self._paused_until
                     if scheduled:  # e.g. after a driver was cancelled with its poll in flight
@@ -243,7 +250,7 @@ class JobScheduler:
                         self._pause(pipeline, exc)
                     finally:
                         limiter.release()
-                self._take(state, response)
+                self._answered(state, response)
                 finished = True
             except Exception as exc:
                 error = exc
@@ -256,16 +263,19 @@ class JobScheduler:
                     joined.end()
             return
 
-    def _make_limiter(self) -> anyio.Semaphore:
-        self._limiter = anyio.Semaphore(self._max_polls)
-        return self._limiter
-
-    @staticmethod
-    def _poll_request(state: JobState) -> Request:
-        """``GET /v1/jobs/{id}`` of ``state``, made once per job."""
+    def _poll_request(self, state: JobState) -> Request:
+        """``GET /v1/jobs/{id}`` of ``state``, made once per job. The polls of one pipeline
+        share its headers (one dict, never changed: a conditional poll copies it)."""
+        pipeline = state.pipeline
         path = JOBS_GET.path.replace("{jobId}", segment(state.id, "job_id"))
-        state.request = state.pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
-        return state.request
+        first = self._poll_templates.get(pipeline)
+        if first is None:
+            first = pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
+            self._poll_templates[pipeline] = first
+            return first
+        return Request(method="GET", url=build_url(pipeline.config.base_url, path), path=path,
+                       headers=first.headers, timeout=first.timeout,
+                       endpoint_class=first.endpoint_class)
 
     def _pause(self, pipeline: Pipeline, exc: RateLimitError) -> None:
         """Pause every poll of this client after a 429 (or raise it: too long a pause).
@@ -282,7 +292,7 @@ class JobScheduler:
         logger.warning("job polling paused %.3f s after a 429 (request id %s)",
                        self._paused_until - _now(), exc.request_id)
 
-    def _take(self, state: JobState, response: Response) -> None:
+    def _answered(self, state: JobState, response: Response) -> None:
         """Take in a poll's answer: a 304 (no news) or a new snapshot."""
         if response.status == 304:
             self._look(state, None)

@@ -284,7 +284,10 @@ async def test_wait_all_raises_the_first_failure_or_returns_exceptions() -> None
 async def test_as_completed_yields_jobs_in_finishing_order() -> None:
     """The shortest job comes out first."""
     async with FakeLayers(time_scale=SCALE, rate_limits=False) as fake, fake.client() as layers:
-        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (150, 10, 80)]
+        # Ends hundreds of API seconds apart: at 1/1000 time a pause of the whole process
+        # (a full garbage collection late in the suite takes 100 ms, 100 API s) can't let a
+        # later job end before an earlier one is seen.
+        jobs = [layers.jobs.attach(fake.create_job(duration=d)) for d in (900, 10, 450)]
         order: list[str] = []
         async with layers.jobs.as_completed(jobs) as finished:
             async for job in finished:
@@ -860,6 +863,45 @@ async def test_lone_waiters_never_have_more_polls_in_flight_than_the_limit() -> 
     assert all(isinstance(r, IngestGithubResult) and r.pr_number == 7 for r in results)
     assert 4 == peak  # the limit was reached, and never passed
     assert 120 == sum(polls.values())
+
+
+async def test_every_poll_carries_the_clients_headers_and_a_conditional_one_only_adds_the_etag(
+) -> None:
+    """Poll requests of many jobs share the client's headers: each poll sends exactly them,
+    plus If-None-Match with the job's last ETag from its second poll on; a conditional poll
+    changes no other request (the requests recorded earlier are as they were sent)."""
+    import json
+
+    from layers_async import MockTransport, Request, Response
+
+    polls = Counter[str]()
+
+    def answer(request: Request) -> Response:
+        job_id = request.path.rsplit("/", 1)[1]
+        polls[job_id] += 1
+        done = polls[job_id] >= 3
+        body = {"jobId": job_id, "kind": "ingest_github",
+                "status": "completed" if done else "running", "progress": polls[job_id] / 3}
+        return Response(status=200, headers={"etag": f'"{job_id}-{polls[job_id]}"'},
+                        body=json.dumps(body).encode())
+
+    transport = MockTransport(answer)
+    key = "lp_test_" + "k" * 32
+    async with AsyncLayers(api_key=key, transport=transport,
+                           poll=PollPolicy().scaled(1 / 10_000)) as layers:
+        await layers.jobs.wait_all([layers.jobs.attach(f"job_{i:02d}") for i in range(5)])
+        expected = dict(layers.config.build_request("GET", "/v1/jobs/x").headers)
+    assert f"Bearer {key}" == expected["Authorization"]
+    seen = Counter[str]()
+    for request in transport.requests:
+        job_id = request.path.rsplit("/", 1)[1]
+        seen[job_id] += 1
+        headers = dict(request.headers)
+        etag = headers.pop("If-None-Match", None)
+        assert expected == headers
+        assert (None if seen[job_id] == 1 else f'"{job_id}-{seen[job_id] - 1}"') == etag
+    assert 15 == len(transport.requests)
+    assert len({id(r.headers) for r in transport.requests if "If-None-Match" not in r.headers}) == 1
 
 
 async def _collect(job: Job[Any], into: list[Any]) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -28,6 +29,7 @@ from layers_async import (
     ValidationError,
     idempotency_key,
 )
+from layers_async._http import segment
 
 pytestmark = pytest.mark.anyio
 
@@ -363,6 +365,23 @@ async def test_dot_segments_are_not_ids(bad: str) -> None:
         with pytest.raises(ValueError, match="id"):
             await layers.projects.get(bad)
     assert [] == transport.requests
+
+
+@pytest.mark.parametrize("value", [
+    "job_01M8SW8SN7YGC1PMFV9HHK8SH3", "prj_d318deea-b240-41b2-8524-cb0177053e97", "a.b~c-d_e",
+    "...", "a b", "ä", "a%2Fb", "a?b", "a#b", "a+b", "café", " a", "a ", "", " ", ".", "..", "a/b",
+])
+def test_ids_become_path_segments_as_quote_makes_them(value: str) -> None:
+    """An id is its path segment as urllib's quote(safe="") makes it, or refused; a plain id
+    (letters, digits, _ . ~ -) takes the short way and comes out unchanged."""
+    try:
+        got: str | Exception = segment(value, "id")
+    except ValueError as exc:
+        got = exc
+    if not value.strip() or "/" in value or value != value.strip() or value in (".", ".."):
+        assert isinstance(got, ValueError)
+    else:
+        assert quote(value, safe="") == got
 
 
 def test_user_agent_with_control_characters_is_refused() -> None:
