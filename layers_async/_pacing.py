@@ -149,25 +149,31 @@ class _Bucket:
 
     def reserve(self, now: float) -> float:
         """Take the next slot; how long to wait for it."""
-        tat = self.tat
-        if tat < now:
-            tat = now
+        tat = self.tat if self.tat > now else now
         self.tat = tat + self.interval
+        return self._wait(tat, now)
+
+    def take_free(self, now: float) -> bool:
+        """Take the next slot if it is free now (as :meth:`reserve` would with no wait);
+        take nothing otherwise."""
+        tat = self.tat if self.tat > now else now
+        if self._wait(tat, now):
+            return False
+        self.tat = tat + self.interval
+        return True
+
+    def _wait(self, tat: float, now: float) -> float:
+        """How long the slot at ``tat`` waits from ``now`` (0.0: it is free): the burst's
+        tolerance and a 429's pause both count."""
         wait = tat - self.tolerance - now
         if self.until - now > wait:
             wait = self.until - now
         return wait if wait > _EPSILON else 0.0
 
-    def take_free(self, now: float) -> bool:
-        """Take the next slot if it is free now (as :meth:`reserve` would with no wait);
-        take nothing otherwise."""
-        tat = self.tat
-        if tat < now:
-            tat = now
-        if tat - self.tolerance - now > _EPSILON or self.until - now > _EPSILON:
-            return False
-        self.tat = tat + self.interval
-        return True
+    def window_full(self) -> bool:
+        """Whether a request must wait for a place in the window before its slot (only with
+        the server's view and a known size: see :meth:`Pacer.acquire`)."""
+        return self.shared and self.inflight >= self.window and self.interval > 0
 
     def defer(self, released: float, target: float) -> None:
         """Move every slot later so the released requests' view reaches ``target``."""
@@ -204,8 +210,7 @@ class Pacer:
         bucket = self._buckets.get(name)
         if bucket is None:
             return True
-        if not bucket.heard or (bucket.shared and bucket.inflight >= bucket.window
-                                and bucket.interval):
+        if not bucket.heard or bucket.window_full():
             return False
         if not bucket.take_free(_now()):
             return False
@@ -222,7 +227,7 @@ class Pacer:
         # A place in the window first, then a slot: the slot then follows the latest answer.
         # Without the server's view (no Remaining/Reset: those names are inferred) the window
         # would only throttle, never learn, so it holds nothing back.
-        if bucket.shared and bucket.inflight >= bucket.window and bucket.interval:
+        if bucket.window_full():
             event = anyio.Event()
             bucket.blocked.append(event)
             try:
