@@ -131,9 +131,8 @@ class JobScheduler:
     # -- polling -----------------------------------------------------------------------
 
     def _stats_of(self, state: JobState) -> KindStats | None:
-        stats = state.stats
-        if stats is not None:
-            return stats
+        """What jobs of ``state``'s kind taught (looked up until its kind is known; then
+        kept on the state, which ``_look`` reads first)."""
         snapshot = state.snapshot
         kind = str(snapshot.kind if snapshot is not None and snapshot.kind else state.kind)
         if kind not in RESULT_TYPES:
@@ -273,9 +272,7 @@ class JobScheduler:
             first = pipeline.build("GET", path, rate_class=JOBS_GET.rate_class)
             self._poll_templates[pipeline] = first
             return first
-        return Request(method="GET", url=build_url(pipeline.config.base_url, path), path=path,
-                       headers=first.headers, timeout=first.timeout,
-                       endpoint_class=first.endpoint_class)
+        return attrs.evolve(first, url=build_url(pipeline.config.base_url, path), path=path)
 
     def _pause(self, pipeline: Pipeline, exc: RateLimitError) -> None:
         """Pause every poll of this client after a 429 (or raise it: too long a pause).
@@ -288,9 +285,10 @@ class JobScheduler:
         if exc.retry_after is not None and exc.retry_after > retry.max_retry_after:
             raise exc
         wait = max((exc.retry_after or 0.0) * retry.scale, pipeline.config.poll.initial)
-        self._paused_until = max(self._paused_until, _now() + wait)
+        now = _now()
+        self._paused_until = max(self._paused_until, now + wait)
         logger.warning("job polling paused %.3f s after a 429 (request id %s)",
-                       self._paused_until - _now(), exc.request_id)
+                       self._paused_until - now, exc.request_id)
 
     def _answered(self, state: JobState, response: Response) -> None:
         """Take in a poll's answer: a 304 (no news) or a new snapshot."""
